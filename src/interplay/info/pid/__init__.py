@@ -1,0 +1,7 @@
+"""Partial information decomposition: the result object, redundancy measures and `pid`."""
+
+from . import broja, classic  # noqa: F401  (importing registers the measures)
+from .base import RedundancyMeasure, list_pid_methods, pid
+from .result import ATOMS, PIDResult, SolverDiagnostics
+
+__all__ = ["ATOMS", "PIDResult", "RedundancyMeasure", "SolverDiagnostics", "list_pid_methods", "pid"]

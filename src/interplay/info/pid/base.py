@@ -1,0 +1,134 @@
+"""The base class of redundancy measures and the `pid` entry point that turns one into atoms.
+
+A bivariate PID is fixed by its redundancy R: given I(X1;Y), I(X2;Y) and I(X1,X2;Y),
+``U1 = I(X1;Y) - R``, ``U2 = I(X2;Y) - R`` and ``S = I(X1,X2;Y) - I(X1;Y) - I(X2;Y) + R``.
+A new measure is one small subclass of :class:`RedundancyMeasure` registered by name.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..._validation import check_base, check_choice, check_pmf, units_of
+from ..measures import _h
+from .result import ATOMS, PIDResult, SolverDiagnostics
+
+#: Atoms whose negative part is below this (in bits) are treated as round-off and clipped.
+ROUNDOFF = 1e-9
+
+_REGISTRY: dict[str, type[RedundancyMeasure]] = {}
+
+
+class RedundancyMeasure(ABC):
+    """A bivariate redundancy measure I_cap(X1, X2 -> Y) on a pmf ``p[x1, x2, y]`` (in nats)."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    #: True when the measure's atoms are provably >= 0, so negative values are round-off.
+    nonnegative: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if getattr(cls, "name", None):
+            _REGISTRY[cls.name] = cls
+
+    @abstractmethod
+    def redundancy(self, p: np.ndarray) -> tuple[float, SolverDiagnostics | None]:
+        """Return R in nats for a validated float64 pmf ``p[x1, x2, y]``, and diagnostics."""
+
+
+def list_pid_methods() -> dict[str, str]:
+    """Names of the registered redundancy measures with a one-line description each."""
+    return {name: cls.description for name, cls in sorted(_REGISTRY.items())}
+
+
+def marginal_mis(p: np.ndarray) -> tuple[float, float, float]:
+    """I(X1;Y), I(X2;Y), I(X1,X2;Y) in nats for a pmf ``p[x1, x2, y]``."""
+    py, p1y, p2y = p.sum(axis=(0, 1)), p.sum(axis=1), p.sum(axis=0)
+    p1, p2, p12 = p1y.sum(axis=1), p2y.sum(axis=1), p.sum(axis=2)
+    hy = _h(py)
+    i1 = _h(p1) + hy - _h(p1y)
+    i2 = _h(p2) + hy - _h(p2y)
+    i12 = _h(p12) + hy - _h(p)
+    return max(i1, 0.0), max(i2, 0.0), max(i12, 0.0)
+
+
+def atoms_from_redundancy(
+    r: float, i1: float, i2: float, i12: float, *, clip: bool = True
+) -> tuple[dict[str, float], float]:
+    """Atoms from R and the MIs; with ``clip``, negative round-off is set to 0.
+
+    Returns the atoms and the largest magnitude clipped (0 when nothing was).
+    """
+    raw = {"redundancy": r, "unique1": i1 - r, "unique2": i2 - r, "synergy": i12 - i1 - i2 + r}
+    if not clip:
+        return raw, 0.0
+    clipped = max([0.0] + [-v for v in raw.values() if v < 0])
+    return {k: max(v, 0.0) for k, v in raw.items()}, clipped
+
+
+def pid(
+    p: Any,
+    method: str = "broja",
+    *,
+    base: float | str = 2,
+    **options: Any,
+) -> PIDResult:
+    """Partial information decomposition of a joint distribution ``p[x1, x2, y]``.
+
+    Parameters
+    ----------
+    p : array-like of shape (n_x1, n_x2, n_y)
+        Joint probabilities of the two sources and the target; any alphabet sizes.
+    method : {"broja", "mmi", "imin", "ccs"}
+        Redundancy measure: ``"broja"`` (Bertschinger et al. 2014, solved exactly with a
+        certificate), ``"mmi"`` (minimum mutual information), ``"imin"`` (Williams & Beer 2010)
+        or ``"ccs"`` (Ince 2017). See :func:`list_pid_methods`.
+    base : float or "e"
+        Logarithm base of the result (2 gives bits).
+    **options
+        Passed to the measure, e.g. ``tol`` or ``on_failure`` for ``"broja"``.
+
+    Returns
+    -------
+    PIDResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> xor = np.zeros((2, 2, 2)); xor[0, 0, 0] = xor[0, 1, 1] = xor[1, 0, 1] = xor[1, 1, 0] = 0.25
+    >>> r = pid(xor)
+    >>> round(r.synergy, 9), round(r.redundancy, 9)
+    (1.0, 0.0)
+    """
+    arr = check_pmf(p, "p", ndim=3)
+    check_choice(method, "method", tuple(sorted(_REGISTRY)))
+    b = check_base(base)
+    measure = _REGISTRY[method](**options)
+    r_nats, diag = measure.redundancy(arr)
+    i1, i2, i12 = marginal_mis(arr)
+    atoms, clipped = atoms_from_redundancy(r_nats, i1, i2, i12, clip=measure.nonnegative)
+    lb = math.log(b)
+    warnings: tuple[str, ...] = ()
+    if clipped / math.log(2) > ROUNDOFF:
+        warnings = (f"an atom of {-clipped / lb:.3g} {units_of(b)} was clipped to 0",)
+    if diag is not None:
+        diag = SolverDiagnostics(
+            **{**diag.__dict__, "clipped": clipped / lb, "duality_gap": diag.duality_gap / lb}
+        )
+    return PIDResult(
+        **{a: atoms[a] / lb for a in ATOMS},
+        mi_joint=i12 / lb,
+        mi_x1=i1 / lb,
+        mi_x2=i2 / lb,
+        method=method,
+        units=units_of(b),
+        estimator="exact",
+        settings={"base": b, **options},
+        diagnostics=diag,
+        warnings=warnings,
+    )
