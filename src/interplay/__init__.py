@@ -12,8 +12,28 @@ from .exceptions import (
     MissingDependencyError,
 )
 from .info import PIDResult, list_pid_methods, pid
+from .info.estimate import quantify
 
 __version__ = "0.1.0"
+
+# torch-based parts load on first use, so `import interplay` stays light and torch-free.
+_LAZY = {
+    "create_fusion": "interplay.models",
+    "list_fusions": "interplay.models",
+    "create_encoder": "interplay.models",
+    "create_head": "interplay.models",
+    "MultimodalModel": "interplay.models",
+    "UnimodalModel": "interplay.models",
+    "UnimodalEnsemble": "interplay.models",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'interplay' has no attribute {name!r}")
 
 __all__ = [
     "ConvergenceError",
@@ -25,4 +45,6 @@ __all__ = [
     "__version__",
     "list_pid_methods",
     "pid",
+    "quantify",
+    *sorted(_LAZY),
 ]

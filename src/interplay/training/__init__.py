@@ -1,0 +1,29 @@
+"""Training: a :class:`Task` (model + losses + metrics) and a :class:`Trainer`.
+
+The trainer runs on the CPU by default, validates every epoch, stops early, writes checkpoints
+atomically and reads them safely, resumes exactly, and runs under PyTorch DDP when launched with
+``torchrun``. :func:`summarize_seeds` reports metrics as mean ± std over seeds.
+"""
+
+from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
+from .data import MultimodalTensorDataset
+from .distributed import DistContext, setup_distributed, shutdown_distributed
+from .seeds import SeedSummary, seed_everything, summarize_seeds
+from .task import Task
+from .trainer import Trainer, TrainResult
+
+__all__ = [
+    "DistContext",
+    "MultimodalTensorDataset",
+    "SeedSummary",
+    "Task",
+    "TrainResult",
+    "Trainer",
+    "atomic_write",
+    "load_checkpoint",
+    "save_checkpoint",
+    "seed_everything",
+    "setup_distributed",
+    "shutdown_distributed",
+    "summarize_seeds",
+]
