@@ -12,6 +12,8 @@ from .exceptions import (
     MissingDependencyError,
 )
 from .info import PIDResult, list_pid_methods, pid
+from .data import MultimodalDataset, list_datasets, load_dataset, read_dataset, save_dataset
+from .exceptions import SmallSampleWarning
 from .info.estimate import quantify
 
 __version__ = "0.1.0"
@@ -41,10 +43,16 @@ __all__ = [
     "InterplayError",
     "InvalidInputError",
     "MissingDependencyError",
+    "MultimodalDataset",
     "PIDResult",
+    "SmallSampleWarning",
     "__version__",
+    "list_datasets",
     "list_pid_methods",
+    "load_dataset",
     "pid",
     "quantify",
+    "read_dataset",
+    "save_dataset",
     *sorted(_LAZY),
 ]

@@ -57,6 +57,10 @@ def test_registry_lists_every_dataset_with_provenance():
         assert e.summary and e.baseline["protocol"] and e.baseline["scores"]
     with pytest.raises(InvalidInputError, match="`name` must be one of"):
         load_dataset("mnist")
+    with pytest.raises(InvalidInputError, match="accepts pix_as_image"):
+        load_dataset("mfeat", colour="red")
+    with pytest.raises(InvalidInputError, match="'synergy'"):
+        load_dataset("av-digits-synergy", synergy=False)
 
 
 def test_linnerud_and_its_canonical_correlation():

@@ -71,6 +71,7 @@ def test_no_targets():
          "not one of"),
         ({"modalities": {"a": np.zeros((2, 2))}, "observed": {"a": [1, 0]}}, "boolean array"),
         ({"modalities": {"a": np.zeros((0, 2))}}, "at least one sample"),
+        ({"modalities": {"a": [[1.0, 2.0], [3.0]]}}, "numpy cannot turn"),
         ({"modalities": {"a": np.zeros((2, 2))}, "metadata": {"colour": 1}}, "unknown keys"),
         ({"modalities": {"a": np.zeros((2, 2))},
           "metadata": DatasetMetadata(modality_kinds={"b": "image"})}, "not a modality"),

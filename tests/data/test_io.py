@@ -220,3 +220,15 @@ def test_hugging_face_folder(tmp_path):
     (tmp_path / "notdata").mkdir()
     with pytest.raises(DataFormatError, match="save_to_disk"):
         read_dataset(tmp_path / "notdata", modalities=["pixels"])
+
+
+def test_unserialisable_metadata_and_damaged_parquet_header(tmp_path):
+    ds = MultimodalDataset({"a": np.zeros((2, 1))}, metadata=DatasetMetadata(extra={"f": print}))
+    with pytest.raises(InvalidInputError, match="JSON-serialisable"):
+        save_dataset(ds, tmp_path / "x.npz")
+    assert list(tmp_path.iterdir()) == []
+    p = tmp_path / "h.parquet"
+    table = pa.table({"a": [1.0, 2.0]}).replace_schema_metadata({"__interplay__": '{"x": 1}'})
+    pq.write_table(table, p)
+    with pytest.raises(DataFormatError, match="damaged interplay header"):
+        read_dataset(p)

@@ -258,3 +258,24 @@ def test_from_samples_bad_inputs():
         gaussian_pid_from_samples(a[:5], a[:5], a[:5])
     with pytest.raises(InvalidInputError, match="n_samples"):
         gaussian_mi_bias(3, 3, 6)
+
+
+def _union_by_cvxpy(cov, d1, d2, dy):
+    """Reference: max log det Cov(Y | X1, X2) over the free block Cov(X1, X2), as an SDP."""
+    cp = pytest.importorskip("cvxpy")
+    d = d1 + d2
+    cross = cp.Variable((d1, d2))
+    cond = cp.Variable((dy, dy), symmetric=True)
+    kxx = cp.bmat([[cov[:d1, :d1], cross], [cross.T, cov[d1:d, d1:d]]])
+    lmi = cp.bmat([[kxx, cov[:d, d:]], [cov[d:, :d], cov[d:, d:] - cond]])
+    prob = cp.Problem(cp.Maximize(cp.log_det(cond)), [(lmi + lmi.T) / 2 >> 0])
+    prob.solve(solver=cp.CLARABEL)
+    return 0.5 * (np.linalg.slogdet(cov[d:, d:])[1] - prob.value) / math.log(2)
+
+
+@pytest.mark.parametrize("seed, sizes", [(0, (2, 2, 2)), (1, (3, 2, 2)), (2, (2, 3, 3)),
+                                         (3, (1, 3, 2))])
+def test_union_information_agrees_with_generic_sdp_solver(seed, sizes):
+    s = wishart_system(*sizes, random_state=seed)
+    r = gaussian_pid(s.cov, sizes, tol=1e-8)
+    assert r.mi_joint - r.synergy == pytest.approx(_union_by_cvxpy(s.cov, *sizes), abs=1e-6)

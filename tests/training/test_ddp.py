@@ -40,7 +40,8 @@ def _single_process_reference():
 
 def _check_against_single_process(out: Path, reference) -> None:
     ranks = [torch.load(out / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
-    histories = [json.loads((out / f"rank{r}.json").read_text())["history"] for r in (0, 1)]
+    records = [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
+    histories = [rec["history"] for rec in records]
     # DDP keeps the replicas identical, bit for bit, and all ranks agree on the metrics
     for key in ranks[0]:
         assert torch.equal(ranks[0][key], ranks[1][key]), key
@@ -55,6 +56,11 @@ def _check_against_single_process(out: Path, reference) -> None:
         # the validation shards partition the 30 samples exactly: same sample means
         assert ddp_row["val_accuracy"] == pytest.approx(row["val_accuracy"], abs=1e-12)
     assert histories[0][-1]["train_loss"] < histories[0][0]["train_loss"]
+    # evaluating one sample on two processes (one empty shard) gives the one-process answer
+    worker = _load_worker()
+    tiny = worker.Trainer(**worker.SETTINGS).evaluate(task, worker.data(1, 3))
+    for record in records:
+        assert record["tiny"]["loss"] == pytest.approx(tiny["loss"], rel=1e-5)
 
 
 def _forked_rank(rank: int, world: int, port: int, out: str) -> None:

@@ -207,3 +207,29 @@ def test_custom_optimizer_and_scheduler_factories(net_cls, xor_data, tmp_path):
         checkpoint_dir=tmp_path, **FAST)
     result = trainer.fit(Task(net_cls()), train)
     assert [row["lr"] for row in result.history] == pytest.approx([0.1, 0.05, 0.025])
+
+
+class _PerSampleDataset(torch.utils.data.Dataset):
+    """A map-style dataset yielding one (inputs, target) sample at a time."""
+
+    def __init__(self, inputs, target):
+        self.inputs, self.target = inputs, target
+
+    def __len__(self):
+        return len(self.target)
+
+    def __getitem__(self, i):
+        return {k: v[i] for k, v in self.inputs.items()}, self.target[i]
+
+
+def test_generic_dataset_gives_the_same_training_as_in_memory_tensors(net_cls, xor_data):
+    (train, val) = xor_data
+    finals = []
+    for wrap in (lambda d: d, lambda d: _PerSampleDataset(*d)):
+        seed_everything(0)
+        task = Task(net_cls(dropout=0.0))  # (a DataLoader draws from torch's RNG: other masks)
+        result = Trainer(max_epochs=2, batch_size=10, progress=False).fit(
+            task, wrap(train), wrap(val))
+        finals.append((_params(task), _history_without_time(result.history)))
+    assert finals[0][1] == finals[1][1]
+    assert all(torch.equal(a, b) for a, b in zip(finals[0][0], finals[1][0], strict=True))

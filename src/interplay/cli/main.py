@@ -30,9 +30,10 @@ def _root() -> None:
 
 
 def _register_all() -> None:
-    from . import quantify  # noqa: F401  (modules register their commands on import)
+    from . import datasets, quantify
 
     quantify.register(app)
+    datasets.register(app)
 
 
 _register_all()

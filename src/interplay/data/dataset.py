@@ -117,7 +117,10 @@ def _as_array(x: Any, arg: str) -> np.ndarray:
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"`{arg}` must be array-like, got {type(x).__name__}.") from exc
+        raise InvalidInputError(
+            f"`{arg}` must be an array of shape (n_samples, ...), got a {type(x).__name__} that "
+            f"numpy cannot turn into one ({exc})."
+        ) from exc
     if arr.dtype.kind not in "biuf":
         raise InvalidInputError(
             f"`{arg}` must hold numbers (bool, integer or float), got dtype {arr.dtype}. "
@@ -682,8 +685,8 @@ def _import_torch() -> Any:
         import torch
     except ImportError as exc:
         raise MissingDependencyError(
-            "This needs PyTorch; install it with `pip install interplay[torch]` (or `pip install "
-            "torch`)."
+            "This needs PyTorch; install it with `pip install interplay[models]` (or `pip "
+            "install torch`)."
         ) from exc
     return torch
 

@@ -114,6 +114,13 @@ def save_dataset(ds: MultimodalDataset, path: str | Path, *, format: str | None 
         "observed": [k for k in ds.modality_names if not np.all(ds.observed[k])],
         "allow_nonfinite": ds.allow_nonfinite,
     }
+    try:
+        json.dumps(header)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"`ds.metadata` must be JSON-serialisable to be saved ({exc}); keep only numbers, "
+            "strings, lists and dicts in `metadata.extra`."
+        ) from exc
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -137,7 +144,7 @@ def _write_npz(ds: MultimodalDataset, header: dict[str, Any], fh: Any) -> None:
     for k in header["observed"]:
         arrays[f"observed:{k}"] = ds.observed[k]
     arrays[_HEADER] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    np.savez_compressed(fh, **arrays)
+    np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]  # stubs type **kwds as bool
 
 
 def _to_arrow_column(arr: np.ndarray) -> Any:
@@ -448,8 +455,13 @@ def _from_arrow(table: Any, path: Path, spec: ModalitySpec, targets: list[str], 
     columns = list(table.column_names)
     meta_raw = (table.schema.metadata or {}).get(_HEADER.encode())
     if meta_raw is not None:
-        return _read_own_table(table, json.loads(meta_raw.decode()), path, spec, targets,
-                               missing)
+        try:
+            header = json.loads(meta_raw.decode())
+            return _read_own_table(table, header, path, spec, targets, missing)
+        except (KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataFormatError(
+                f"{str(path)!r} has a damaged interplay header ({exc!r})."
+            ) from exc
     mods_spec = _modality_spec(spec, path)
 
     def column(c: str, what: str) -> np.ndarray:

@@ -8,6 +8,7 @@ target the first canonical correlation between its two blocks.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,7 +96,16 @@ def load_dataset(name: str, **kwargs: Any) -> MultimodalDataset:
     >>> ds.modality_names, ds.target_names
     (('gene', 'lipid'), ('genotype', 'diet'))
     """
-    return dataset_entry(name).loader(**kwargs)
+    loader = dataset_entry(name).loader
+    try:
+        inspect.signature(loader).bind(**kwargs)
+    except TypeError as exc:
+        accepted = ", ".join(inspect.signature(loader).parameters) or "no arguments"
+        raise InvalidInputError(
+            f"load_dataset({name!r}) got an argument it does not take ({exc}); it accepts "
+            f"{accepted}."
+        ) from exc
+    return loader(**kwargs)
 
 
 def _sklearn() -> Any:
@@ -188,8 +198,16 @@ def first_canonical_correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.svd(basis(a).T @ basis(b), compute_uv=False)[0])
 
 
-def _synergy(**kwargs: Any) -> MultimodalDataset:
-    return make_av_digits(synergy=True, **kwargs)
+def load_av_digits_synergy(n_samples: int = 1797, *, image_noise: float = 0.4,
+                           audio_snr_db: float = -12.0, n_voices: int = 24, seed: int = 0,
+                           cache: bool = True, progress: bool = True) -> MultimodalDataset:
+    """``av-digits`` with independent seen and heard digits; target = parity of their sum.
+
+    Same arguments as :func:`~interplay.data.bundled_av.make_av_digits` without ``synergy``.
+    """
+    return make_av_digits(n_samples, image_noise=image_noise, audio_snr_db=audio_snr_db,
+                          synergy=True, n_voices=n_voices, seed=seed, cache=cache,
+                          progress=progress)
 
 
 for _entry in (
@@ -233,7 +251,7 @@ for _entry in (
     DatasetEntry(
         "av-digits-synergy",
         "av-digits with independent seen/heard digits; target = parity of their sum.",
-        _synergy, ("scikit-learn", "espeak-ng (system program)"),
+        load_av_digits_synergy, ("scikit-learn", "espeak-ng (system program)"),
         {"protocol": SPLIT_PROTOCOL + "; 'composed' = parity of per-modality digit "
                                       "predictions (composed_parity_baseline)",
          "scores": {"parity": {"image": 0.456, "audio": 0.52, "all": 0.497,

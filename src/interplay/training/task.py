@@ -197,15 +197,20 @@ class Task(nn.Module):
             )
         output = self.model(inputs)
         pred = self.predictions(output)
-        result: dict[str, torch.Tensor] = {}
-        total: torch.Tensor | None = None
-        for key, fn, builtin, weight in self._losses:
+        if len(self._losses) == 1:
+            _, fn, builtin, weight = self._losses[0]
             value = fn(pred if builtin else output, target)
-            if len(self._losses) > 1:
+            result = {"loss": value if weight == 1.0 else weight * value}
+        else:
+            result = {}
+            total = None
+            for key, fn, builtin, weight in self._losses:
+                value = fn(pred if builtin else output, target)
                 result[f"loss_{key}"] = value.detach()
-            total = weight * value if total is None else total + weight * value
-        result["loss"] = total  # type: ignore[assignment]
-        with torch.no_grad():
-            for name, fn, builtin in self._metrics:
-                result[name] = torch.as_tensor(fn(pred if builtin else output, target)).detach()
+                total = weight * value if total is None else total + weight * value
+            result["loss"] = total
+        if self._metrics:
+            with torch.no_grad():
+                for name, fn, builtin in self._metrics:
+                    result[name] = torch.as_tensor(fn(pred if builtin else output, target)).detach()
         return result

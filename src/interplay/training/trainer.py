@@ -338,7 +338,8 @@ class Trainer:
         return monitor, mode
 
     # ------------------------------------------------------------------------- epochs
-    def _run_epoch(self, model: nn.Module, loader: Iterable[Any], ctx: DistContext,
+    def _run_epoch(self, model: nn.Module, loader: Iterable[Any], metric_names: list[str],
+                   ctx: DistContext,
                    device: torch.device, opt: torch.optim.Optimizer | None,
                    bar: _Progress | None) -> dict[str, float]:
         """One pass over ``loader``; trains when ``opt`` is given. Returns sample means."""
@@ -360,9 +361,11 @@ class Trainer:
             if bar is not None:
                 bar.advance_batch()
         # sample-weighted sums, then one all-reduce of [sums..., count] over the processes
-        keys = sorted(values)
+        # every process reduces the same keys, even one whose shard held no batch
+        keys = ["loss", *metric_names]
         weights = torch.tensor(sizes, dtype=torch.float64, device=device)
         sums = [(torch.stack([v.reshape(()) for v in values[k]]).to(torch.float64) * weights).sum()
+                if values.get(k) else torch.zeros((), dtype=torch.float64, device=device)
                 for k in keys]
         packed = torch.stack([*sums, weights.sum()])
         packed = all_reduce_sum(packed, ctx).cpu()
@@ -384,7 +387,7 @@ class Trainer:
                              num_workers=self.num_workers)
         task.eval()
         with torch.no_grad():
-            return self._run_epoch(task, loader, ctx, device, None, None)
+            return self._run_epoch(task, loader, task.metric_names, ctx, device, None, None)
 
     def _process_device(self, ctx: DistContext) -> torch.device:
         if ctx.enabled and self.device.type == "cuda" and self.device.index is None:
@@ -499,7 +502,8 @@ class Trainer:
                 bar.start_epoch(epoch + 1, len(train_loader))
                 task.train()
                 row: dict[str, float] = {"epoch": epoch + 1}
-                train = self._run_epoch(model, train_loader, ctx, device, opt, bar)
+                train = self._run_epoch(model, train_loader, task.metric_names, ctx, device, opt,
+                                        bar)
                 if not math.isfinite(train["loss"]):
                     raise ConvergenceError(
                         f"The training loss became {train['loss']} in epoch {epoch + 1}; "
@@ -509,7 +513,8 @@ class Trainer:
                 if val_loader is not None:
                     task.eval()
                     with torch.no_grad():
-                        val = self._run_epoch(task, val_loader, ctx, device, None, None)
+                        val = self._run_epoch(task, val_loader, task.metric_names, ctx, device,
+                                              None, None)
                     row.update({f"val_{k}": v for k, v in val.items()})
                 row["lr"] = float(opt.param_groups[0]["lr"])
                 if sched is not None:

@@ -9,11 +9,15 @@ couplings differ only in ``Sigma = Cov(N1, N2)``, any matrix with spectral norm 
     I_Q(Y; X1, X2) = -1/2 log det(I - H^T (H H^T + C)^-1 H),   C = [[I, Sigma], [Sigma^T, I]],
 
 which is convex in Sigma (a log-det of a Schur complement, concave in the covariance, is
-negated). :func:`gaussian_pid` minimises it by accelerated projected gradient (the projection
-onto the spectral-norm ball is a singular-value clamp) and certifies the result with the
-Frank-Wolfe / Lagrangian duality gap ``<grad, Sigma> + ||grad||_*``, an upper bound on the
-distance to the optimum. Source directions that carry no signal about Y are dropped first: pure
-noise never lowers the minimum, so the unknown is at most ``rank(H1) x rank(H2)``.
+negated). :func:`gaussian_pid` minimises it with an interior-point method: Newton steps on
+``f(Sigma) - mu log det C`` for decreasing ``mu``, each solved by conjugate gradients on exact
+Hessian-vector products in Sigma's singular bases, where the barrier part of the Hessian is
+inverted in closed form and serves as preconditioner. Accelerated projected gradient (the
+projection onto the spectral-norm ball is a singular-value clamp) finishes any case the Newton
+phase leaves above the tolerance. The result is certified by the Frank-Wolfe / Lagrangian
+duality gap ``<grad, Sigma> + ||grad||_*``, an upper bound on the distance to the optimum.
+Source directions that carry no signal about Y are dropped first: pure noise never lowers the
+minimum, so the unknown is at most ``rank(H1) x rank(H2)``.
 
 Then ``R = I(X1;Y) + I(X2;Y) - I_u``, ``U1 = I_u - I(X2;Y)``, ``U2 = I_u - I(X1;Y)`` and
 ``S = I(X1,X2;Y) - I_u``.
@@ -29,6 +33,7 @@ from typing import Any
 
 import numpy as np
 from scipy import linalg
+from scipy.linalg import lapack
 
 from ..._validation import check_base, check_choice, check_float, check_int, units_of
 from ...exceptions import ConvergenceError, ConvergenceWarning, InvalidInputError
@@ -136,7 +141,7 @@ class _Channels:
         if tx.shape[1] == 0 or self.ry == 0:
             return np.zeros((0, self.ry)), 0.0
         b = tx.T @ cov[np.ix_(ix, iy)] @ ty  # Cov(X', Y') with both whitened
-        u, s, vt = linalg.svd(b, full_matrices=False)
+        u, s, vt = _svd(b, full=False)
         if np.any(s >= 1 - 1e-13):
             raise InvalidInputError(
                 f"{what} is infinite: part of the target is an exact linear function of the "
@@ -160,6 +165,14 @@ class _Objective:
         self.h = np.vstack([h1, h2])
         self.hht = self.h @ self.h.T
         self.eye_y = np.eye(self.h.shape[1])
+        self.last_cho: np.ndarray | None = None
+
+    def k_inverse_blocks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Blocks of ``K^-1`` at the last point evaluated."""
+        inv, info = lapack.dpotri(self.last_cho, lower=1)
+        inv = np.tril(inv) + np.tril(inv, -1).T
+        k1 = self.k1
+        return inv[:k1, :k1], inv[:k1, k1:], inv[k1:, k1:]
 
     def value_grad(self, sigma: np.ndarray, grad: bool = True) -> tuple[float, np.ndarray | None]:
         k1 = self.k1
@@ -169,6 +182,7 @@ class _Objective:
         kmat[k1:, :k1] += sigma.T
         try:
             cho = linalg.cho_factor(kmat, lower=True, check_finite=False)
+            self.last_cho = cho[0]
             v = linalg.cho_solve(cho, self.h, check_finite=False)
             s_mat = self.eye_y - self.h.T @ v
             s_cho = linalg.cho_factor(s_mat, lower=True, check_finite=False)
@@ -193,21 +207,28 @@ def _inside(a: np.ndarray) -> bool:
     return True
 
 
+def _svd(a: np.ndarray, full: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    try:
+        return linalg.svd(a, full_matrices=full, lapack_driver="gesdd", check_finite=False)
+    except linalg.LinAlgError:  # the divide-and-conquer driver can fail; QR iteration does not
+        return linalg.svd(a, full_matrices=full, lapack_driver="gesvd", check_finite=False)
+
+
 def _project(a: np.ndarray) -> np.ndarray:
     """Euclidean projection onto ``{||Sigma||_2 <= 1 - _EDGE}`` (clamp the singular values)."""
     if _inside(a):
         return a
-    try:
-        u, s, vt = linalg.svd(a, full_matrices=False, lapack_driver="gesdd", check_finite=False)
-    except linalg.LinAlgError:  # the divide-and-conquer driver can fail; QR iteration does not
-        u, s, vt = linalg.svd(a, full_matrices=False, lapack_driver="gesvd", check_finite=False)
+    u, s, vt = _svd(a, full=False)
     return (u * np.minimum(s, 1 - _EDGE)) @ vt
 
 
 def _gap(sigma: np.ndarray, g: np.ndarray) -> float:
     """Frank-Wolfe gap ``<g, Sigma> + ||g||_*``: f(Sigma) - f* is at most this (f convex)."""
-    return max(float(np.sum(g * sigma)) + float(np.sum(linalg.svdvals(g, check_finite=False))),
-               0.0)
+    try:
+        nuclear = float(np.sum(linalg.svdvals(g, check_finite=False)))
+    except linalg.LinAlgError:
+        nuclear = float(np.sum(_svd(g, full=False)[1]))
+    return max(float(np.sum(g * sigma)) + nuclear, 0.0)
 
 
 def _solve_broja(
@@ -216,9 +237,8 @@ def _solve_broja(
     """Minimise the union information; returns it (nats) and diagnostics (gap in nats).
 
     Start from the coupling that aligns the noises as the gains are aligned, shrunk into the
-    ball; take damped Newton steps (conjugate gradients on exact Hessian-vector products) while
-    the optimum is inside the ball, then finish with accelerated projected gradient, which also
-    handles optima on the boundary.
+    ball; follow the barrier path with Newton-CG steps, then finish with accelerated projected
+    gradient if the certificate is still above the tolerance (optima on the boundary).
     """
     start = time.perf_counter()
     k1, k2 = ch.h1.shape[0], ch.h2.shape[0]
@@ -248,13 +268,47 @@ def _solve_broja(
     return fx, diag
 
 
-def _inverse_blocks(m: np.ndarray, k1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    try:
-        inv = linalg.cho_solve(linalg.cho_factor(m, lower=True, check_finite=False),
-                               np.eye(m.shape[0]), check_finite=False)
-    except linalg.LinAlgError:
-        return None
-    return inv[:k1, :k1], inv[:k1, k1:], inv[k1:, k1:]
+class _SingularFrame:
+    """Sigma's singular bases, where the barrier part of the Hessian acts entry-pair-wise.
+
+    With ``Sigma = U diag(s) V^T`` and ``D~ = U^T D V``, the operator ``(C^-1 E C^-1)_12`` is
+    ``(D~_ij + s_i s_j D~_ji) / ((1 - s_i^2)(1 - s_j^2))`` (``s`` padded with zeros), and its
+    inverse on each pair (i, j), (j, i) is a closed-form 2 x 2 solve.
+    """
+
+    def __init__(self, x: np.ndarray) -> None:
+        k1, k2 = x.shape
+        self.u, s, self.vt = _svd(x, full=True)
+        self.r = s.size
+        self.s = s
+        sp, sq = np.zeros(k1), np.zeros(k2)
+        sp[:self.r], sq[:self.r] = s, s
+        self.prod = sp[:, None] * sq[None, :]
+        self.inv_e = 1.0 / ((1 - sp**2)[:, None] * (1 - sq**2)[None, :])
+
+    def to(self, a: np.ndarray) -> np.ndarray:
+        return self.u.T @ a @ self.vt.T
+
+    def back(self, a: np.ndarray) -> np.ndarray:
+        return self.u @ a @ self.vt
+
+    def swap(self, a: np.ndarray) -> np.ndarray:
+        out = np.zeros_like(a)
+        out[:self.r, :self.r] = a[:self.r, :self.r].T
+        return out
+
+    def barrier(self, d: np.ndarray) -> np.ndarray:
+        return (d + self.prod * self.swap(d)) * self.inv_e
+
+    def barrier_inverse(self, d: np.ndarray) -> np.ndarray:
+        return (d - self.prod * self.swap(d)) / (self.inv_e * (1 - self.prod**2))
+
+    def barrier_gradient(self) -> np.ndarray:
+        """``-(C^-1)_12`` in the frame: ``diag(s / (1 - s^2))``."""
+        out = np.zeros(self.prod.shape)
+        idx = np.arange(self.r)
+        out[idx, idx] = self.s / (1 - self.s**2)
+        return out
 
 
 def _logdet_c(x: np.ndarray) -> float | None:
@@ -277,7 +331,7 @@ def _newton(
     The Hessian of ``f = 1/2 log det K - 1/2 log det C`` applied to D is
     ``(C^-1 E C^-1)_12 - (K^-1 E K^-1)_12`` with ``E = [[0, D], [D^T, 0]]``; the barrier adds
     ``2 mu (C^-1 E C^-1)_12`` and ``-2 mu (C^-1)_12`` to the gradient. Each centring stops when
-    the Newton decrement is small, then ``mu`` drops tenfold until ``(k1 + k2) mu`` is below
+    the Newton decrement is small, then ``mu`` drops 30-fold until ``(k1 + k2) mu`` is below
     the tolerance; the Frank-Wolfe gap of ``f`` itself is the certificate.
     """
     k1, k2 = x.shape
@@ -288,20 +342,22 @@ def _newton(
     it = 0
     while it < max_iter:
         it += 1
-        cmat = np.eye(k1 + k2)
-        cmat[:k1, k1:] = x
-        cmat[k1:, :k1] = x.T
-        cb, kb = _inverse_blocks(cmat, k1), _inverse_blocks(obj.hht + cmat, k1)
-        if cb is None or kb is None or ldc is None:
+        if ldc is None:
             break
+        frame = _SingularFrame(x)
+        k_a, k_b, k_c = obj.k_inverse_blocks()
+        ka, kb, kc = frame.u.T @ k_a @ frame.u, frame.to(k_b), frame.vt @ k_c @ frame.vt.T
         wc = 1.0 + 2.0 * mu
 
-        def hess(d: np.ndarray, cb=cb, kb=kb, wc=wc) -> np.ndarray:
-            return (wc * (cb[0] @ d @ cb[2] + cb[1] @ d.T @ cb[1])
-                    - kb[0] @ d @ kb[2] - kb[1] @ d.T @ kb[1])
+        def hess(d: np.ndarray, f=frame, ka=ka, kb=kb, kc=kc, wc=wc) -> np.ndarray:
+            return wc * f.barrier(d) - ka @ d @ kc - kb @ d.T @ kb
 
-        grad = gx - 2.0 * mu * cb[1]
-        step = _cg(hess, -grad, rtol=min(0.1, math.sqrt(np.linalg.norm(grad))), max_iter=200)
+        # The barrier's gradient -2 mu (C^-1)_12 is 2 mu diag(s / (1 - s^2)) in the frame.
+        grad_t = frame.to(gx) + 2.0 * mu * frame.barrier_gradient()
+        step_t = _cg(hess, -grad_t, lambda r, f=frame, wc=wc: f.barrier_inverse(r) / wc,
+                     rtol=min(0.3, math.sqrt(np.linalg.norm(grad_t))), max_iter=200)
+        step = frame.back(step_t)
+        grad = frame.back(grad_t)
         slope = float(np.sum(grad * step))
         if not slope < 0:
             break
@@ -321,30 +377,32 @@ def _newton(
         if -slope <= max(1e-3 * mu, 1e-14):  # centred for this mu
             if mu <= mu_final:
                 break
-            mu = max(mu / 10.0, mu_final)
+            mu = max(mu / 30.0, mu_final)
     return x, fx, gx, _gap(x, gx), it
 
 
-def _cg(op: Any, b: np.ndarray, rtol: float, max_iter: int) -> np.ndarray:
-    """Conjugate gradients for ``op(x) = b`` with ``op`` symmetric positive semidefinite."""
+def _cg(op: Any, b: np.ndarray, precond: Any, rtol: float, max_iter: int) -> np.ndarray:
+    """Preconditioned conjugate gradients for ``op(x) = b`` (``op`` symmetric PSD)."""
     x = np.zeros_like(b)
     r = b.copy()
-    p = r.copy()
-    rr = float(np.sum(r * r))
-    stop = (rtol**2) * rr
+    z = precond(r)
+    p = z.copy()
+    rz = float(np.sum(r * z))
+    stop = (rtol**2) * float(np.sum(r * r))
     for _ in range(max_iter):
         ap = op(p)
         pap = float(np.sum(p * ap))
         if pap <= 0:
             break
-        a = rr / pap
+        a = rz / pap
         x += a * p
         r -= a * ap
-        rr_new = float(np.sum(r * r))
-        if rr_new <= stop:
+        if float(np.sum(r * r)) <= stop:
             break
-        p = r + (rr_new / rr) * p
-        rr = rr_new
+        z = precond(r)
+        rz_new = float(np.sum(r * z))
+        p = z + (rz_new / rz) * p
+        rz = rz_new
     return x if np.any(x) else b
 
 
@@ -449,11 +507,11 @@ def gaussian_pid(
         Dimensions of X1, X2 and Y.
     method : {"broja", "mmi"}
         ``"broja"``: the exact BROJA/Bertschinger PID (a Gaussian coupling attains the optimum,
-        Zhao et al. 2025; computed as Venkatesh et al. 2023 define it), solved by accelerated
-        projected gradient with a duality-gap certificate; a scalar target (dy = 1) is solved
-        in closed form because BROJA = MMI there (Barrett 2015). ``"mmi"``: the closed form
-        ``R = min(I(X1;Y), I(X2;Y))``, which over-states R for vector targets whenever each
-        source dominates a different direction of Y.
+        Zhao et al. 2025; computed as Venkatesh et al. 2023 define it), solved by an
+        interior-point Newton method with a duality-gap certificate; a scalar target (dy = 1)
+        is solved in closed form because BROJA = MMI there (Barrett 2015). ``"mmi"``: the
+        closed form ``R = min(I(X1;Y), I(X2;Y))``, which over-states R for vector targets
+        whenever each source dominates a different direction of Y.
     base : float or "e"
         Logarithm base of the result (2 gives bits).
     tol : float
