@@ -264,3 +264,14 @@ def test_example_matches_pid_of_generator_distribution():
     r = pid(p)
     assert (round(r.redundancy, 3), round(r.synergy, 3)) == (1.264, 0.898)
     assert r.unique1 < 1e-6 and r.unique2 < 1e-6
+
+
+def test_bundled_dataset_name_is_accepted_as_data(tmp_path):
+    out = tmp_path / "pid.json"
+    code = main(["quantify", "nutrimouse", "--x1", "genotype", "--x2", "lipid:0", "--y", "diet",
+                 "--method", "mmi", "--no-progress", "--json", str(out)])
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result["n_samples"] == 40
+    # genotype is independent of diet by design of the study (balanced 2 x 5 layout)
+    assert abs(result["mi_x1"]) < 1e-9

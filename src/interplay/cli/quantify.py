@@ -12,7 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..data.tables import EXAMPLES, columns_of, read_example, read_table
+from ..data.registry import list_datasets
+from ..data.tables import EXAMPLES, columns_of, dataset_frame, read_example, read_table
 from ..exceptions import InvalidInputError
 from ..info.estimate import quantify as quantify_samples
 from ..info.pid import ATOMS, PIDResult, list_pid_methods
@@ -20,7 +21,8 @@ from ..info.pid import ATOMS, PIDResult, list_pid_methods
 HELP = (
     "Decompose what two modalities X1, X2 tell about a target Y into redundancy R, unique "
     "information U1 (only X1) and U2 (only X2), and synergy S, in bits.\n\n"
-    "DATA is a .csv (with a header), .parquet or .npz file with one row per sample. Each "
+    "DATA is a .csv (with a header), .parquet or .npz file with one row per sample, or the "
+    "name of a bundled dataset (see `interplay datasets list`). Each "
     "modality is one or more comma-separated columns; several columns are encoded jointly (each "
     "distinct combination is one symbol). Values must be discrete: integers, strings, booleans. "
     "In an .npz file a 1-D array is one column; a 2-D array `emb` gives the columns emb:0, "
@@ -109,6 +111,9 @@ def quantify_command(
         frame, spec = read_example(example)
         x1, x2, y = x1 or spec.x1, x2 or spec.x2, y or spec.y
         source = f"example {example!r}"
+    elif not data.exists() and str(data) in list_datasets():
+        frame = dataset_frame(str(data))
+        source = f"dataset {str(data)!r}"
     else:
         frame = read_table(data)
         source = str(data)

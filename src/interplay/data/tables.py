@@ -85,30 +85,44 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def _read_npz(p: Path) -> pd.DataFrame:
+    with np.load(p, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    return frame_from_arrays(arrays, repr(str(p)))
+
+
+def frame_from_arrays(arrays: dict[str, np.ndarray], where: str) -> pd.DataFrame:
+    """One column per 1-D array; a 2-D (or higher) array ``emb`` gives ``emb:0``, ``emb:1``, ..."""
     columns: dict[str, np.ndarray] = {}
     lengths: dict[str, int] = {}
-    with np.load(p, allow_pickle=False) as archive:
-        for name in archive.files:
-            arr = archive[name]
-            if arr.ndim == 0:
-                raise DataFormatError(
-                    f"{str(p)!r}: array {name!r} is a scalar; every array must have one row "
-                    "per sample."
-                )
-            lengths[name] = arr.shape[0]
-            if arr.ndim == 1:
-                columns[name] = arr
-            else:
-                flat = arr.reshape(arr.shape[0], -1)
-                for j in range(flat.shape[1]):
-                    columns[f"{name}:{j}"] = flat[:, j]
+    for name, arr in arrays.items():
+        if arr.ndim == 0:
+            raise DataFormatError(
+                f"{where}: array {name!r} is a scalar; every array must have one row per sample."
+            )
+        lengths[name] = arr.shape[0]
+        if arr.ndim == 1:
+            columns[name] = arr
+        else:
+            flat = arr.reshape(arr.shape[0], -1)
+            for j in range(flat.shape[1]):
+                columns[f"{name}:{j}"] = flat[:, j]
     if len(set(lengths.values())) > 1:
         raise DataFormatError(
-            f"{str(p)!r}: the arrays have different numbers of rows: "
+            f"{where}: the arrays have different numbers of rows: "
             + ", ".join(f"{k}: {v}" for k, v in lengths.items())
             + ". Every array must have one row per sample."
         )
     return pd.DataFrame(columns)
+
+
+def dataset_frame(name: str) -> pd.DataFrame:
+    """A bundled dataset's modalities and targets as a table (see :func:`frame_from_arrays`)."""
+    from .registry import load_dataset
+
+    ds = load_dataset(name)
+    arrays = {**{k: np.asarray(v) for k, v in ds.modalities.items()},
+              **{k: np.asarray(v) for k, v in ds.targets.items()}}
+    return frame_from_arrays(arrays, f"dataset {name!r}")
 
 
 def columns_of(frame: pd.DataFrame, name: str) -> list[str]:
