@@ -120,7 +120,12 @@ def solve_broja(p: np.ndarray, tol: float, max_iter: int) -> dict[str, Any]:
     shape = p.shape
     keep1, keep2, keepy = (p.sum(axis=ax) > 0 for ax in ((1, 2), (0, 2), (0, 1)))
     sub = p[np.ix_(keep1, keep2, keepy)]
-    q_sub, info = _solve_reduced(sub, tol, max_iter)
+    if sub.shape[1] > sub.shape[0]:
+        # The dense Newton system has |X2| * |Y| unknowns: put the smaller source second.
+        q_t, info = _solve_reduced(np.ascontiguousarray(sub.transpose(1, 0, 2)), tol, max_iter)
+        q_sub = q_t.transpose(1, 0, 2)
+    else:
+        q_sub, info = _solve_reduced(sub, tol, max_iter)
     q = np.zeros(shape)
     q[np.ix_(keep1, keep2, keepy)] = q_sub
     info["q"] = q

@@ -263,7 +263,7 @@ def _solve_broja(
         tolerance=tol_nats,
         seconds=time.perf_counter() - start,
         message=(f"{'converged' if gap <= tol_nats else 'stopped'} after {it_newton} Newton "
-                 f"and {it_pg} projected-gradient iterations, duality gap {gap:.3g} nats"),
+                 f"and {it_pg} projected-gradient iterations"),
     )
     return fx, diag
 
@@ -554,7 +554,7 @@ def gaussian_pid(
         if method == "broja":
             diag = SolverDiagnostics(
                 converged=True, iterations=0, duality_gap=0.0, primal_residual=0.0,
-                tolerance=tol, message="scalar target: BROJA equals MMI (closed form)",
+                tolerance=tol * lb, message="scalar target: BROJA equals MMI (closed form)",
             )
     else:
         union, diag = _solve_broja(ch, tol * lb, max_iter)
@@ -580,9 +580,7 @@ def _assemble(i1: float, i2: float, i12: float, union: float, diag: SolverDiagno
                  "its bounds [max(I1, I2), min(I1 + I2, I12)]",)
     if diag is not None:
         diag = SolverDiagnostics(**{**diag.__dict__, "duality_gap": diag.duality_gap / lb,
-                                    "tolerance": diag.tolerance / lb if method == "broja"
-                                    and diag.iterations else diag.tolerance,
-                                    "clipped": clipped / lb})
+                                    "tolerance": diag.tolerance / lb, "clipped": clipped / lb})
     return PIDResult(
         **{a: atoms[a] / lb for a in ATOMS}, mi_joint=i12 / lb, mi_x1=i1 / lb, mi_x2=i2 / lb,
         method=method, units=units_of(b), estimator="gaussian", diagnostics=diag, warnings=warns,
