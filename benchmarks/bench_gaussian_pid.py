@@ -3,8 +3,11 @@
 Run single-threaded (the note's Tilde-PID / Thin-PID figures were taken that way):
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_gaussian_pid.py --max-d 100
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_gaussian_pid.py \
+        --dims 500 1000 --systems doubling
 
-Systems: "doubling" (oracle O4, d/2 rotated copies of the 2-D gain-2 system; the error is the
+The "MMI s" column (the closed form, mostly whitening) is a yardstick of the machine's speed and
+load at the time. Systems: "doubling" (oracle O4, d/2 rotated copies of the 2-D gain-2 system; the error is the
 largest atom error against the closed form) and "wishart" (covariance G G^T with G standard
 normal; no closed form, the certificate is the solver's duality gap). Note figures are the
 research note's single-thread measurements of Thin-PID (upstream code, 2-core machine); they
@@ -36,12 +39,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dims", type=int, nargs="+", default=[2, 10, 50, 100, 200, 500, 1000])
     parser.add_argument("--max-d", type=int, default=1000)
+    parser.add_argument("--systems", nargs="+", default=["doubling", "wishart"],
+                        choices=["doubling", "wishart"])
     args = parser.parse_args()
     print("| system | d | MMI s | BROJA s | iterations | gap (bits) | max atom error (bits) "
           "| Thin-PID s (note) |")
     print("|---|---|---|---|---|---|---|---|")
     for d in [d for d in args.dims if d <= args.max_d]:
-        for name in ("doubling", "wishart"):
+        for name in args.systems:
             s = doubling_system(d // 2) if name == "doubling" else wishart_system(d, d, d)
             _, t_mmi = _timed(s.cov, s.sizes, "mmi")
             r, t = _timed(s.cov, s.sizes, "broja")

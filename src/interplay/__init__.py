@@ -12,7 +12,15 @@ from .exceptions import (
     MissingDependencyError,
 )
 from .info import PIDResult, list_pid_methods, pid
-from .data import MultimodalDataset, list_datasets, load_dataset, read_dataset, save_dataset
+from .data import (
+    MultimodalDataset,
+    list_datasets,
+    load_dataset,
+    make_gate,
+    make_mixture,
+    read_dataset,
+    save_dataset,
+)
 from .exceptions import SmallSampleWarning
 from .info.estimate import quantify
 
@@ -50,6 +58,8 @@ __all__ = [
     "list_datasets",
     "list_pid_methods",
     "load_dataset",
+    "make_gate",
+    "make_mixture",
     "pid",
     "quantify",
     "read_dataset",
