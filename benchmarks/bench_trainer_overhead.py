@@ -125,9 +125,10 @@ def main(argv: list[str] | None = None) -> dict:
         metric_t.append(run_trainer(metrics=("accuracy",))[0])
 
     max_diff = max(float((p - q).abs().max()) for p, q in
-                   zip(plain_model.state_dict().values(), trainer_model.state_dict().values()))
-    wall = [t[0] / p[0] for t, p in zip(trainer_t, plain_t)]
-    cpu = [t[1] / p[1] for t, p in zip(trainer_t, plain_t)]
+                   zip(plain_model.state_dict().values(), trainer_model.state_dict().values(),
+                       strict=True))
+    wall = [t[0] / p[0] for t, p in zip(trainer_t, plain_t, strict=True)]
+    cpu = [t[1] / p[1] for t, p in zip(trainer_t, plain_t, strict=True)]
     result = {
         "n_samples": args.n, "batch_size": args.batch_size, "hidden": args.hidden,
         "epochs": args.epochs, "repeats": args.repeats,

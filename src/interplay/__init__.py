@@ -35,6 +35,11 @@ _LAZY = {
     "MultimodalModel": "interplay.models",
     "UnimodalModel": "interplay.models",
     "UnimodalEnsemble": "interplay.models",
+    "Task": "interplay.training",
+    "Trainer": "interplay.training",
+    "TrainResult": "interplay.training",
+    "summarize_seeds": "interplay.training",
+    "seed_everything": "interplay.training",
 }
 
 

@@ -53,10 +53,20 @@ def test_epoch_metrics_are_sample_means_over_the_whole_set(net_cls, xor_data):
     assert metrics["accuracy"] == pytest.approx(whole["accuracy"].item(), rel=1e-12)
 
 
-def test_resume_after_interruption_equals_uninterrupted_run(net_cls, xor_data, tmp_path):
+RESUME_SETTINGS = [
+    dict(max_epochs=6, lr=0.01, scheduler="cosine", restore_best=False, optimizer="adamw",
+         weight_decay=0.01),
+    # stops early in epoch 5, after the resume: the patience counter survives the interruption
+    dict(max_epochs=6, lr=0.05, optimizer="sgd", momentum=0.9, patience=4,
+         monitor="val_accuracy", restore_best=True),
+]
+
+
+@pytest.mark.parametrize("settings", RESUME_SETTINGS)
+def test_resume_after_interruption_equals_uninterrupted_run(settings, net_cls, xor_data,
+                                                            tmp_path):
     (train, val) = xor_data
-    settings = dict(max_epochs=6, lr=0.01, scheduler="cosine", restore_best=False,
-                    optimizer="adamw", weight_decay=0.01, **FAST)
+    settings = {**settings, **FAST}
 
     seed_everything(7)
     ref_task = Task(net_cls(dropout=0.3))
@@ -77,11 +87,21 @@ def test_resume_after_interruption_equals_uninterrupted_run(net_cls, xor_data, t
         resumed_task, train, val, resume=True)
 
     assert resumed.resumed_from_epoch == 3
+    assert resumed.stopped_early == ref.stopped_early
     assert _history_without_time(resumed.history) == _history_without_time(ref.history)
     for a, b in zip(_params(ref_task), _params(resumed_task), strict=True):
         assert torch.equal(a, b)
+    assert resumed.best_epoch == ref.best_epoch and resumed.metrics == ref.metrics
+    last = f"epoch-{ref.epochs_completed:04d}"
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "epoch-0006.json", "epoch-0006.pt", "final.json", "final.pt"]
+        f"{last}.json", f"{last}.pt", "final.json", "final.pt"]
+
+    # resuming a finished run trains no further and reports the same outcome
+    again_task = Task(net_cls(dropout=0.3))
+    again = Trainer(checkpoint_dir=tmp_path, **settings).fit(again_task, train, val, resume=True)
+    assert again.resumed_from_epoch == ref.epochs_completed and again.metrics == ref.metrics
+    for a, b in zip(_params(ref_task), _params(again_task), strict=True):
+        assert torch.equal(a, b)
 
 
 def test_resume_refuses_changed_trajectory_settings(net_cls, xor_data, tmp_path):

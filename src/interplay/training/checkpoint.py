@@ -93,7 +93,8 @@ def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any],
 
 
 def load_checkpoint(path: str | os.PathLike[str],
-                    map_location: str | torch.device = "cpu") -> tuple[dict[str, Any], dict[str, Any]]:
+                    map_location: str | torch.device = "cpu",
+                    ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Read a checkpoint written by :func:`save_checkpoint`; never unpickles arbitrary objects.
 
     Returns

@@ -48,7 +48,9 @@ class MultimodalTensorDataset(Dataset):
                 f"got {type(inputs).__name__}."
             )
         if not isinstance(target, torch.Tensor):
-            raise InvalidInputError(f"`target` must be a torch.Tensor, got {type(target).__name__}.")
+            raise InvalidInputError(
+                f"`target` must be a torch.Tensor, got {type(target).__name__}."
+            )
         n = target.shape[0] if target.ndim else -1
         for name, x in inputs.items():
             if not isinstance(x, torch.Tensor):
@@ -72,7 +74,7 @@ class MultimodalTensorDataset(Dataset):
         return {k: v[index] for k, v in self.inputs.items()}, self.target[index]
 
     def __getitems__(self, indices: Sequence[int] | torch.Tensor) -> Batch:
-        idx = torch.as_tensor(indices, dtype=torch.long)
+        idx = indices if isinstance(indices, torch.Tensor) else torch.as_tensor(indices)
         return {k: v[idx] for k, v in self.inputs.items()}, self.target[idx]
 
 

@@ -47,7 +47,9 @@ def _env_int(name: str) -> int | None:
     try:
         return int(raw)
     except ValueError as exc:
-        raise InvalidInputError(f"Environment variable {name} must be an integer, got {raw!r}.") from exc
+        raise InvalidInputError(
+            f"Environment variable {name} must be an integer, got {raw!r}."
+        ) from exc
 
 
 def setup_distributed(device: torch.device) -> DistContext:

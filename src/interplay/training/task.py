@@ -70,7 +70,8 @@ def _resolve(spec: Any, table: dict[str, LossFn], arg: str) -> tuple[str, LossFn
         name = getattr(spec, "__name__", type(spec).__name__)
         return name, spec, False
     raise InvalidInputError(
-        f"`{arg}` must be a name or a callable fn(output, target) -> tensor; got {type(spec).__name__}."
+        f"`{arg}` must be a name or a callable fn(output, target) -> tensor; "
+        f"got {type(spec).__name__}."
     )
 
 
@@ -129,7 +130,9 @@ class Task(nn.Module):
     ) -> None:
         super().__init__()
         if not isinstance(model, nn.Module):
-            raise InvalidInputError(f"`model` must be a torch.nn.Module, got {type(model).__name__}.")
+            raise InvalidInputError(
+                f"`model` must be a torch.nn.Module, got {type(model).__name__}."
+            )
         self.model = model
         self.output_key = str(output_key)
 
@@ -149,7 +152,9 @@ class Task(nn.Module):
             _, fn, builtin = _resolve(spec, LOSSES, "loss")
             w = weights.get(key, 1.0)
             if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w):
-                raise InvalidInputError(f"`loss_weights[{key!r}]` must be a finite number, got {w!r}.")
+                raise InvalidInputError(
+                    f"`loss_weights[{key!r}]` must be a finite number, got {w!r}."
+                )
             if isinstance(fn, nn.Module):
                 self.loss_modules[str(key)] = fn
             self._losses.append((str(key), fn, builtin, float(w)))
@@ -162,7 +167,9 @@ class Task(nn.Module):
         for spec in metrics:
             name, fn, builtin = _resolve(spec, METRICS, "metrics")
             if name == "loss" or any(name == m[0] for m in self._metrics):
-                raise InvalidInputError(f"`metrics` holds the name {name!r} twice or clashes with 'loss'.")
+                raise InvalidInputError(
+                    f"`metrics` holds the name {name!r} twice or clashes with 'loss'."
+                )
             self._metrics.append((name, fn, builtin))
 
     @property

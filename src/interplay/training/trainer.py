@@ -87,8 +87,13 @@ class _Progress:
         if not enabled:
             return
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self._bar = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -127,7 +132,9 @@ def _check_device(device: Any) -> torch.device:
             f"`device` must be a torch device such as 'cpu' or 'cuda:0', got {device!r}."
         ) from exc
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidInputError(f"`device` is {device!r} but CUDA is not available here; use 'cpu'.")
+        raise InvalidInputError(
+            f"`device` is {device!r} but CUDA is not available here; use 'cpu'."
+        )
     if dev.type == "mps" and not torch.backends.mps.is_available():
         raise InvalidInputError(f"`device` is {device!r} but MPS is not available here; use 'cpu'.")
     return dev
@@ -457,7 +464,8 @@ class Trainer:
         resumed_from = None
         latest = self._latest_checkpoint() if resume else None
         if latest is not None:
-            state, meta = load_checkpoint(latest, map_location=device)
+            # onto the CPU: RNG states must stay there; load_state_dict moves the rest
+            state, meta = load_checkpoint(latest, map_location="cpu")
             diff = {k: (meta["config"].get(k), config[k]) for k in _TRAJECTORY_KEYS
                     if meta["config"].get(k) != config[k]}
             if diff:

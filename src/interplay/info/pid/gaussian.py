@@ -9,10 +9,11 @@ couplings differ only in ``Sigma = Cov(N1, N2)``, any matrix with spectral norm 
     I_Q(Y; X1, X2) = -1/2 log det(I - H^T (H H^T + C)^-1 H),   C = [[I, Sigma], [Sigma^T, I]],
 
 which is convex in Sigma (a log-det of a Schur complement, concave in the covariance, is
-negated). :func:`gaussian_pid` minimises it with an interior-point method: Newton steps on
-``f(Sigma) - mu log det C`` for decreasing ``mu``, each solved by conjugate gradients on exact
-Hessian-vector products in Sigma's singular bases, where the barrier part of the Hessian is
-inverted in closed form and serves as preconditioner. Accelerated projected gradient (the
+negated). :func:`gaussian_pid` minimises it with Newton steps: plain ones when the optimum lies
+well inside the ball, otherwise steps on ``f(Sigma) - mu log det C`` for decreasing ``mu``
+(interior point). Each step is solved by conjugate gradients on exact Hessian-vector products
+in Sigma's singular bases, where the barrier part of the Hessian is inverted in closed form
+and serves as preconditioner. Accelerated projected gradient (the
 projection onto the spectral-norm ball is a singular-value clamp) finishes any case the Newton
 phase leaves above the tolerance. The result is certified by the Frank-Wolfe / Lagrangian
 duality gap ``<grad, Sigma> + ||grad||_*``, an upper bound on the distance to the optimum.
@@ -237,8 +238,9 @@ def _solve_broja(
     """Minimise the union information; returns it (nats) and diagnostics (gap in nats).
 
     Start from the coupling that aligns the noises as the gains are aligned, shrunk into the
-    ball; follow the barrier path with Newton-CG steps, then finish with accelerated projected
-    gradient if the certificate is still above the tolerance (optima on the boundary).
+    ball; try plain Newton-CG (fast when the optimum is well inside the ball), else follow the
+    barrier path from the same start, then finish with accelerated projected gradient if the
+    certificate is still above the tolerance.
     """
     start = time.perf_counter()
     k1, k2 = ch.h1.shape[0], ch.h2.shape[0]
@@ -250,7 +252,12 @@ def _solve_broja(
         )
     obj = _Objective(ch.h1, ch.h2)
     x = 0.5 * _project(ch.h1 @ np.linalg.pinv(ch.h2))
-    x, fx, gx, gap, it_newton = _newton(obj, x, tol_nats, max_iter)
+    x0 = x
+    x, fx, gx, gap, it_newton = _newton(obj, x0, tol_nats, min(max_iter, 20), mu_start=0.0)
+    if gap > tol_nats and it_newton < max_iter:
+        x, fx, gx, gap, it_barrier = _newton(obj, x0, tol_nats, max_iter - it_newton,
+                                             mu_start=1e-2)
+        it_newton += it_barrier
     it_pg = 0
     if gap > tol_nats and it_newton < max_iter:
         x, fx, gx, gap, it_pg = _fista(obj, x, tol_nats, max_iter - it_newton)
@@ -324,9 +331,13 @@ def _logdet_c(x: np.ndarray) -> float | None:
 
 
 def _newton(
-    obj: _Objective, x: np.ndarray, tol: float, max_iter: int
+    obj: _Objective, x: np.ndarray, tol: float, max_iter: int, mu_start: float
 ) -> tuple[np.ndarray, float, np.ndarray, float, int]:
     """Barrier (interior-point) Newton-CG on ``f(Sigma) - mu log det C`` with ``mu -> 0``.
+
+    With ``mu_start=0`` it is plain damped Newton, which converges fast to an optimum well
+    inside the ball and gives up (leaving the result to the barrier path) as soon as a full
+    step would leave the ball.
 
     The Hessian of ``f = 1/2 log det K - 1/2 log det C`` applied to D is
     ``(C^-1 E C^-1)_12 - (K^-1 E K^-1)_12`` with ``E = [[0, D], [D^T, 0]]``; the barrier adds
@@ -336,7 +347,7 @@ def _newton(
     """
     k1, k2 = x.shape
     mu_final = tol / (10.0 * (k1 + k2))
-    mu = max(1e-2, mu_final)
+    mu = max(mu_start, mu_final) if mu_start > 0 else 0.0
     fx, gx = obj.value_grad(x)
     ldc = _logdet_c(x)
     it = 0
@@ -366,12 +377,17 @@ def _newton(
         while alpha > 1e-12:
             z = x + alpha * step
             ldz = _logdet_c(z)
+            if ldz is None and mu == 0.0:
+                alpha = 0.0  # the boundary is in the way: a job for the barrier path
+                break
             if ldz is not None:
                 fz, gz = obj.value_grad(z)
                 if gz is not None and fz - mu * ldz <= phi + 1e-4 * alpha * slope + slack:
                     break
             alpha /= 2
         else:
+            break
+        if alpha == 0.0:
             break
         x, fx, gx, ldc = z, fz, gz, ldz
         if -slope <= max(1e-3 * mu, 1e-14):  # centred for this mu
