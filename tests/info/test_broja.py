@@ -61,15 +61,15 @@ def test_canonical_oracles(name: str) -> None:
     got = (r.redundancy, r.unique1, r.unique2, r.synergy)
     np.testing.assert_allclose(got, truth, atol=2e-6)  # oracles are given to 6 decimals
     assert r.diagnostics is not None and r.diagnostics.converged
-    assert r.diagnostics.duality_gap <= 1e-8
+    assert r.diagnostics.duality_gap <= 1e-7
 
 
 def test_closed_forms_exactly() -> None:
     and_ = pid(_pmf(CASES["and"][0]))
     h = -(0.25 * math.log2(0.25) + 0.75 * math.log2(0.75))
-    assert abs(and_.redundancy - (h - 0.5)) < 1e-8
-    assert abs(and_.synergy - 0.5) < 1e-8
-    assert abs(pid(_pmf(CASES["xor"][0])).synergy - 1.0) < 1e-8
+    assert abs(and_.redundancy - (h - 0.5)) < 1e-7
+    assert abs(and_.synergy - 0.5) < 1e-7
+    assert abs(pid(_pmf(CASES["xor"][0])).synergy - 1.0) < 1e-7
 
 
 @pytest.mark.parametrize("a,b", [(3, 5), (7, 2), (6, 5)])
@@ -80,7 +80,7 @@ def test_copy_of_independent_uniform_sources(a: int, b: int) -> None:
             p[i, j, i * b + j] = 1 / (a * b)
     r = pid(p)
     np.testing.assert_allclose(
-        [r.redundancy, r.unique1, r.unique2, r.synergy], [0, math.log2(a), math.log2(b), 0], atol=1e-8
+        [r.redundancy, r.unique1, r.unique2, r.synergy], [0, math.log2(a), math.log2(b), 0], atol=1e-7
     )
 
 
@@ -94,9 +94,9 @@ def test_copy_with_correlated_sources_gives_identity_property() -> None:
     r = pid(p)
     h = lambda v: float(-(v[v > 0] * np.log2(v[v > 0])).sum())  # noqa: E731
     mi = h(pxx.sum(1)) + h(pxx.sum(0)) - h(pxx.ravel())
-    assert abs(r.redundancy - mi) < 1e-8
-    assert abs(r.unique1 - (h(pxx.ravel()) - h(pxx.sum(0)))) < 1e-8
-    assert abs(r.synergy) < 1e-8
+    assert abs(r.redundancy - mi) < 1e-7
+    assert abs(r.unique1 - (h(pxx.ravel()) - h(pxx.sum(0)))) < 1e-7
+    assert abs(r.synergy) < 1e-7
 
 
 def _random_joint(shape: tuple[int, int, int], seed: int, zeros: float = 0.0) -> np.ndarray:
@@ -134,8 +134,8 @@ def test_agrees_with_clarabel_on_random_joints(shape: tuple[int, int, int], seed
     m = q.sum(axis=2, keepdims=True)
     ours = float(np.where(q > 0, q * np.log(np.where(q > 0, q, 1) / np.where(m > 0, m, 1)), 0).sum())
     ref = _clarabel_min_conditional_entropy(p)
-    # our value is certified to within 1e-8 bits of the optimum; Clarabel's to its tolerance
-    assert ours <= ref + 1e-8  # Clarabel's point may be slightly infeasible, hence below
+    # our value is certified to within 1e-7 bits of the optimum; Clarabel's to its tolerance
+    assert ours <= ref + 1e-7  # Clarabel's point may be slightly infeasible, hence below
     assert abs(ours - ref) / math.log(2) < 1e-6
 
 
