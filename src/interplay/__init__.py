@@ -23,6 +23,8 @@ from .data import (
 )
 from .exceptions import SmallSampleWarning
 from .info.estimate import quantify
+from .info.estimate.copula import copula_pid
+from .info.pid import gaussian_pid, gaussian_pid_from_samples
 
 __version__ = "0.1.0"
 
@@ -60,6 +62,9 @@ __all__ = [
     "PIDResult",
     "SmallSampleWarning",
     "__version__",
+    "copula_pid",
+    "gaussian_pid",
+    "gaussian_pid_from_samples",
     "list_datasets",
     "list_pid_methods",
     "load_dataset",

@@ -275,3 +275,24 @@ def test_bundled_dataset_name_is_accepted_as_data(tmp_path):
     assert result["n_samples"] == 40
     # genotype is independent of diet by design of the study (balanced 2 x 5 layout)
     assert abs(result["mi_x1"]) < 1e-9
+
+
+def test_npy_probability_table_is_decomposed_exactly(tmp_path):
+    p = np.zeros((2, 2, 2))
+    p[0, 0, 0] = p[0, 1, 1] = p[1, 0, 1] = p[1, 1, 0] = 0.25
+    np.save(tmp_path / "xor.npy", p)
+    out = tmp_path / "xor.json"
+    assert main(["quantify", str(tmp_path / "xor.npy"), "--json", str(out)]) == 0
+    assert abs(json.loads(out.read_text())["synergy"] - 1.0) < 1e-7
+
+
+@pytest.mark.parametrize(
+    "table,message",
+    [(-np.full((2, 2, 2), 0.125), "non-negative"), (np.full((2, 2, 2), 0.25), "sum to 1")],
+)
+def test_npy_bad_probabilities_exit_nonzero_and_write_nothing(tmp_path, capsys, table, message):
+    np.save(tmp_path / "p.npy", table)
+    out = tmp_path / "p.json"
+    assert main(["quantify", str(tmp_path / "p.npy"), "--json", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()

@@ -13,16 +13,24 @@ from rich.console import Console
 from rich.table import Table
 
 from ..data.registry import list_datasets
-from ..data.tables import EXAMPLES, columns_of, dataset_frame, read_example, read_table
+from ..data.tables import (
+    EXAMPLES,
+    columns_of,
+    dataset_frame,
+    read_example,
+    read_pmf,
+    read_table,
+)
 from ..exceptions import InvalidInputError
 from ..info.estimate import quantify as quantify_samples
-from ..info.pid import ATOMS, PIDResult, list_pid_methods
+from ..info.pid import ATOMS, PIDResult, list_pid_methods, pid
 
 HELP = (
     "Decompose what two modalities X1, X2 tell about a target Y into redundancy R, unique "
     "information U1 (only X1) and U2 (only X2), and synergy S, in bits.\n\n"
-    "DATA is a .csv (with a header), .parquet or .npz file with one row per sample, or the "
-    "name of a bundled dataset (see `interplay datasets list`). Each "
+    "DATA is a .csv (with a header), .parquet or .npz file with one row per sample, the "
+    "name of a bundled dataset (see `interplay datasets list`), or a .npy file holding a joint "
+    "probability table p[x1, x2, y] (then --x1/--x2/--y are not needed). Each "
     "modality is one or more comma-separated columns; several columns are encoded jointly (each "
     "distinct combination is one symbol). Values must be discrete: integers, strings, booleans. "
     "In an .npz file a 1-D array is one column; a 2-D array `emb` gives the columns emb:0, "
@@ -32,7 +40,8 @@ HELP = (
     "  interplay quantify data.csv --x1 image_cluster --x2 text_cluster --y label\n"
     "  interplay quantify data.csv --x1 a,b --x2 c --y label --bootstrap 200 --seed 0\n"
     "  interplay quantify data.parquet --x1 a --x2 b --y y --permutations 500 --json pid.json\n"
-    "  interplay quantify arrays.npz --x1 emb1 --x2 emb2 --y y --method mmi\n\n"
+    "  interplay quantify arrays.npz --x1 emb1 --x2 emb2 --y y --method mmi\n"
+    "  interplay quantify joint.npy --method broja\n\n"
     "Bad input (missing or repeated column, missing values, single-valued target, unknown or "
     "corrupt file, ...) gives a message and exit status 2; nothing is written then."
 )
@@ -107,6 +116,17 @@ def quantify_command(
         )
     if json_out is not None and not json_out.parent.is_dir():
         raise InvalidInputError(f"--json: the directory {str(json_out.parent)!r} does not exist.")
+    if data is not None and data.suffix.lower() == ".npy":
+        if bootstrap or permutations or bias_correction:
+            raise InvalidInputError(
+                "--bootstrap, --permutations and --bias-correction need samples; a .npy file "
+                "holds a probability table p[x1, x2, y], whose PID is exact."
+            )
+        result = pid(read_pmf(data), method=method).with_(settings={"data": str(data)})
+        if json_out is not None:
+            write_json_atomically(json_out, result.to_json())
+        _print(result, str(data), {"--x1": ["x1"], "--x2": ["x2"], "--y": ["y"]}, json_out)
+        return
     if example is not None:
         frame, spec = read_example(example)
         x1, x2, y = x1 or spec.x1, x2 or spec.x2, y or spec.y

@@ -125,6 +125,23 @@ def dataset_frame(name: str) -> pd.DataFrame:
     return frame_from_arrays(arrays, f"dataset {name!r}")
 
 
+def read_pmf(path: str | Path) -> np.ndarray:
+    """Read a joint probability table ``p[x1, x2, y]`` from a ``.npy`` file (never unpickles).
+
+    The values are checked by :func:`interplay.pid`: non-negative, finite, summing to 1.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DataFormatError(f"{str(p)!r} does not exist or is not a file.")
+    try:
+        arr = np.load(p, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataFormatError(f"{str(p)!r} is not a readable .npy array ({exc}).") from exc
+    if arr.dtype.kind not in "fiu":
+        raise DataFormatError(f"{str(p)!r} holds {arr.dtype} values; expected probabilities.")
+    return arr
+
+
 def columns_of(frame: pd.DataFrame, name: str) -> list[str]:
     """The columns ``name`` refers to: itself, or all ``name:j`` columns of an NPZ 2-D array.
 
