@@ -275,22 +275,29 @@ class _Problem:
         # Schur complement S = Mu - sum_x1 B^T Lam^-1 B, cell blocks B = diag(d) + api pi^T.
         r = np.einsum("iyz,ijz->ijy", lam_inv, pi)  # Lam^-1 pi
         # term 1: sum_i d[i,j,y] Linv[i,y,y'] d[i,j',y']
+        # (numpy's matmul reaches BLAS only on contiguous operands, hence the copies)
+        c = np.ascontiguousarray
+        d_yji = c(d.transpose(2, 1, 0))  # (y, j, i)
+        # term 1: sum_i d[i,j,y] Linv[i,y,y'] d[i,j',y']
         t1 = np.matmul(
-            d.transpose(2, 1, 0)[:, None, :, :],  # (y, 1, j, i)
-            lam_inv.transpose(1, 2, 0)[:, :, :, None] * d.transpose(2, 0, 1)[None, :, :, :],
+            d_yji[:, None, :, :],
+            c(lam_inv.transpose(1, 2, 0))[:, :, :, None] * c(d.transpose(2, 0, 1))[None, :, :, :],
         )  # (y, y', j, j')
         s_mat = t1.transpose(2, 0, 3, 1).reshape(k2 * ky, k2 * ky)
         # term 2: sum_i d[i,j,y] r[i,j',y] api[i,j',y']
-        f = r.transpose(2, 0, 1)[:, :, :, None] * api[None, :, :, :]  # (y, i, j', y')
-        t2 = np.matmul(d.transpose(2, 1, 0), f.reshape(ky, k1, k2 * ky))  # (y, j, j'y')
+        f = c(r.transpose(2, 0, 1))[:, :, :, None] * api[None, :, :, :]  # (y, i, j', y')
+        t2 = np.matmul(d_yji, f.reshape(ky, k1, k2 * ky))  # (y, j, j'y')
         t2 = t2.transpose(1, 0, 2).reshape(k2 * ky, k2 * ky)
         # term 4: sum_i api[i,j,y] (pi_ij . r_ij') api[i,j',y']
         sc = np.einsum("ijy,iky->ijk", pi, r)
         gmat = sc[..., None] * api[:, None, :, :]  # (i, j, j', y')
         t4 = np.matmul(
-            api.transpose(1, 2, 0), gmat.transpose(1, 0, 2, 3).reshape(k2, k1, k2 * ky)
+            c(api.transpose(1, 2, 0)), c(gmat.transpose(1, 0, 2, 3)).reshape(k2, k1, k2 * ky)
         ).reshape(k2 * ky, k2 * ky)
-        s_mat = -(s_mat + t2 + t2.T + t4)
+        s_mat += t2
+        s_mat += t2.T
+        s_mat += t4
+        np.negative(s_mat, out=s_mat)
         blk = np.arange(k2)
         s4 = s_mat.reshape(k2, ky, k2, ky)
         s4[blk, :, blk, :] += mu_blk
