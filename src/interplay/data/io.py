@@ -350,8 +350,9 @@ def _read_npz(path: Path, spec: ModalitySpec, targets: list[str], missing: str,
                    metadata=DatasetMetadata(name=label, source=str(path)))
 
 
-def _read_own_npz(z: Any, header: dict[str, Any], path: Path, spec: ModalitySpec,
-                  targets: list[str], missing: str) -> MultimodalDataset:
+def _header_selection(header: dict[str, Any], path: Path, spec: ModalitySpec,
+                      targets: list[str]) -> tuple[list[str], list[str]]:
+    """Modalities and targets to read from an interplay-written file, checked against its header."""
     names = list(header["modalities"])
     wanted = names if spec is None else list(_modality_spec(spec, path))
     for k in wanted:
@@ -363,6 +364,12 @@ def _read_own_npz(z: Any, header: dict[str, Any], path: Path, spec: ModalitySpec
             raise DataFormatError(
                 f"{str(path)!r} has no target {t!r}; it has {header['targets']}."
             )
+    return wanted, list(tnames)
+
+
+def _read_own_npz(z: Any, header: dict[str, Any], path: Path, spec: ModalitySpec,
+                  targets: list[str], missing: str) -> MultimodalDataset:
+    wanted, tnames = _header_selection(header, path, spec, targets)
     mods = {k: z[f"modality:{k}"] for k in wanted}
     tgts = {t: z[f"target:{t}"] for t in tnames}
     obs = {k: z[f"observed:{k}"] for k in header["observed"] if k in wanted}
@@ -486,17 +493,7 @@ def _from_arrow(table: Any, path: Path, spec: ModalitySpec, targets: list[str], 
 
 def _read_own_table(table: Any, header: dict[str, Any], path: Path, spec: ModalitySpec,
                     targets: list[str], missing: str) -> MultimodalDataset:
-    names = list(header["modalities"])
-    wanted = names if spec is None else list(_modality_spec(spec, path))
-    for k in wanted:
-        if k not in names:
-            raise DataFormatError(f"{str(path)!r} has no modality {k!r}; it has {names}.")
-    tnames = targets or header["targets"]
-    for t in tnames:
-        if t not in header["targets"]:
-            raise DataFormatError(
-                f"{str(path)!r} has no target {t!r}; it has {header['targets']}."
-            )
+    wanted, tnames = _header_selection(header, path, spec, targets)
     n = table.num_rows
 
     def get(col: str, shape: list[int]) -> np.ndarray:

@@ -23,10 +23,18 @@ def _body(input_dim: int, output_dim: int, hidden_dim: int | None, dropout: floa
 
 
 class _Head(nn.Module):
-    def __init__(self, input_dim: int, output_dim: int) -> None:
+    """A checked ``(N, input_dim)`` input through :func:`_body` to ``(N, output_dim)``."""
+
+    def __init__(
+        self, input_dim: int, output_dim: int, hidden_dim: int | None, dropout: float
+    ) -> None:
         super().__init__()
         self.input_dim = check_int(input_dim, "input_dim", minimum=1)
         self.output_dim = output_dim
+        self.net = _body(self.input_dim, self.output_dim, hidden_dim, dropout)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(self._check(z))
 
     def _check(self, z: Any) -> torch.Tensor:
         if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != self.input_dim:
@@ -50,12 +58,10 @@ class ClassificationHead(_Head):
     def __init__(
         self, input_dim: int, n_classes: int, hidden_dim: int | None = None, dropout: float = 0.0
     ) -> None:
-        super().__init__(input_dim, check_int(n_classes, "n_classes", minimum=2))
+        super().__init__(
+            input_dim, check_int(n_classes, "n_classes", minimum=2), hidden_dim, dropout
+        )
         self.n_classes = self.output_dim
-        self.net = _body(self.input_dim, self.n_classes, hidden_dim, dropout)
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(self._check(z))
 
 
 class RegressionHead(_Head):
@@ -75,12 +81,10 @@ class RegressionHead(_Head):
         hidden_dim: int | None = None,
         dropout: float = 0.0,
     ) -> None:
-        super().__init__(input_dim, check_int(n_targets, "n_targets", minimum=1))
+        super().__init__(
+            input_dim, check_int(n_targets, "n_targets", minimum=1), hidden_dim, dropout
+        )
         self.n_targets = self.output_dim
-        self.net = _body(self.input_dim, self.n_targets, hidden_dim, dropout)
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(self._check(z))
 
 
 class EmbeddingHead(_Head):
@@ -100,13 +104,12 @@ class EmbeddingHead(_Head):
     def __init__(
         self, input_dim: int, embed_dim: int, hidden_dim: int | None = None, normalize: bool = True
     ) -> None:
-        super().__init__(input_dim, check_int(embed_dim, "embed_dim", minimum=1))
+        super().__init__(input_dim, check_int(embed_dim, "embed_dim", minimum=1), hidden_dim, 0.0)
         self.embed_dim = self.output_dim
         self.normalize = bool(normalize)
-        self.net = _body(self.input_dim, self.embed_dim, hidden_dim, 0.0)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        e = self.net(self._check(z))
+        e = super().forward(z)
         return F.normalize(e, dim=1) if self.normalize else e
 
 

@@ -28,7 +28,35 @@ def _ignore_mask(tokens: list[torch.Tensor], mask: torch.Tensor, keep: list[int]
     return torch.cat(parts, dim=1)
 
 
-class CrossModalAttentionFusion(FusionModule):
+class _TokenAttentionFusion(FusionModule):
+    """Set-up shared by the attention fusions: checked sizes, modality tokens, a null token."""
+
+    accepts_sequences = True
+
+    def __init__(
+        self,
+        input_dims: Mapping[str, int] | Sequence[int],
+        output_dim: int,
+        d_model: int,
+        n_heads: int,
+        n_layers: int,
+        dropout: float,
+    ) -> None:
+        super().__init__(input_dims, output_dim)
+        check_attention_sizes(d_model, n_heads, n_layers, dropout)
+        self.tokens = ModalityTokens(self.input_dims, d_model)
+        self.null = nn.Parameter(torch.randn(1, 1, d_model) * 0.02)
+
+    def keys(
+        self, tokens: list[torch.Tensor], mask: torch.Tensor, keep: list[int]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Keys/values (the null token, then the tokens of ``keep``) and their ignore mask."""
+        null = self.null.expand(mask.shape[0], -1, -1)
+        kv = torch.cat([null] + [tokens[j] for j in keep], dim=1)
+        return kv, _ignore_mask(tokens, mask, keep)
+
+
+class CrossModalAttentionFusion(_TokenAttentionFusion):
     """Each modality's tokens attend to the tokens of all other modalities (MulT style).
 
     For target modality m, ``n_layers`` cross-attention blocks take m's tokens as queries and the
@@ -50,7 +78,6 @@ class CrossModalAttentionFusion(FusionModule):
 
     name = "cross_attention"
     description = "MulT-style cross-modal transformer: each modality attends to the others."
-    accepts_sequences = True
 
     def __init__(
         self,
@@ -61,10 +88,7 @@ class CrossModalAttentionFusion(FusionModule):
         n_layers: int = 1,
         dropout: float = 0.0,
     ) -> None:
-        super().__init__(input_dims, output_dim)
-        check_attention_sizes(d_model, n_heads, n_layers, dropout)
-        self.tokens = ModalityTokens(self.input_dims, d_model)
-        self.null = nn.Parameter(torch.randn(1, 1, d_model) * 0.02)
+        super().__init__(input_dims, output_dim, d_model, n_heads, n_layers, dropout)
         self.blocks = nn.ModuleDict(
             {
                 m: nn.ModuleList(AttentionBlock(d_model, n_heads, dropout) for _ in range(n_layers))
@@ -76,12 +100,9 @@ class CrossModalAttentionFusion(FusionModule):
 
     def fuse(self, xs: list[torch.Tensor], mask: torch.Tensor) -> torch.Tensor:
         toks = self.tokens(xs)
-        null = self.null.expand(xs[0].shape[0], -1, -1)
         pooled = []
         for i, m in enumerate(self.modalities):
-            others = [j for j in range(len(toks)) if j != i]
-            kv = torch.cat([null] + [toks[j] for j in others], dim=1)
-            ignore = _ignore_mask(toks, mask, others)
+            kv, ignore = self.keys(toks, mask, [j for j in range(len(toks)) if j != i])
             h = toks[i]
             for block in cast(nn.ModuleList, self.blocks[m]):
                 h = block(h, kv, ignore)
@@ -89,7 +110,7 @@ class CrossModalAttentionFusion(FusionModule):
         return self.out(torch.cat(pooled, dim=1))
 
 
-class PerceiverFusion(FusionModule):
+class PerceiverFusion(_TokenAttentionFusion):
     """A small set of learned latents reads all modality tokens, then self-attends (Perceiver).
 
     ``n_latents`` latent vectors cross-attend to the tokens of the present modalities (plus a
@@ -110,7 +131,6 @@ class PerceiverFusion(FusionModule):
 
     name = "perceiver"
     description = "Perceiver-style bottleneck: learned latents cross-attend to all modality tokens."
-    accepts_sequences = True
 
     def __init__(
         self,
@@ -122,11 +142,8 @@ class PerceiverFusion(FusionModule):
         n_layers: int = 1,
         dropout: float = 0.0,
     ) -> None:
-        super().__init__(input_dims, output_dim)
-        check_attention_sizes(d_model, n_heads, n_layers, dropout)
+        super().__init__(input_dims, output_dim, d_model, n_heads, n_layers, dropout)
         self.n_latents = check_int(n_latents, "n_latents", minimum=1)
-        self.tokens = ModalityTokens(self.input_dims, d_model)
-        self.null = nn.Parameter(torch.randn(1, 1, d_model) * 0.02)
         self.latents = nn.Parameter(torch.randn(self.n_latents, d_model) * 0.02)
         self.read = AttentionBlock(d_model, n_heads, dropout)
         self.process = nn.ModuleList(
@@ -137,10 +154,8 @@ class PerceiverFusion(FusionModule):
 
     def fuse(self, xs: list[torch.Tensor], mask: torch.Tensor) -> torch.Tensor:
         toks = self.tokens(xs)
-        n = xs[0].shape[0]
-        kv = torch.cat([self.null.expand(n, -1, -1)] + toks, dim=1)
-        ignore = _ignore_mask(toks, mask, list(range(len(toks))))
-        h = self.read(self.latents.expand(n, -1, -1), kv, ignore)
+        kv, ignore = self.keys(toks, mask, list(range(len(toks))))
+        h = self.read(self.latents.expand(mask.shape[0], -1, -1), kv, ignore)
         for block in self.process:
             h = block(h, h)
         return self.out(self.norm(h).mean(dim=1))

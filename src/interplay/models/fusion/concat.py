@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -18,7 +19,24 @@ def _projection(input_dim: int, output_dim: int, hidden_dim: int | None) -> nn.M
     return nn.Sequential(nn.Linear(input_dim, hidden), nn.ReLU(), nn.Linear(hidden, output_dim))
 
 
-class EarlyFusion(FusionModule):
+class _ProjectionFusion(FusionModule):
+    """A fusion built from projections that are linear, or MLPs when ``hidden_dim`` is given."""
+
+    def __init__(
+        self,
+        input_dims: Mapping[str, int] | Sequence[int],
+        output_dim: int,
+        hidden_dim: int | None = None,
+    ) -> None:
+        super().__init__(input_dims, output_dim)
+        self.build(hidden_dim)
+
+    @abstractmethod
+    def build(self, hidden_dim: int | None) -> None:
+        """Create the projections (with :func:`_projection`) once the sizes are checked."""
+
+
+class EarlyFusion(_ProjectionFusion):
     """Concatenate the modalities and project: ``z = g([x_1, ..., x_M])``.
 
     A missing modality enters as zeros. ``g`` is a linear map, or a one-hidden-layer MLP when
@@ -35,20 +53,14 @@ class EarlyFusion(FusionModule):
     name = "early"
     description = "Concatenation of the modalities followed by a linear map or an MLP."
 
-    def __init__(
-        self,
-        input_dims: Mapping[str, int] | Sequence[int],
-        output_dim: int,
-        hidden_dim: int | None = None,
-    ) -> None:
-        super().__init__(input_dims, output_dim)
+    def build(self, hidden_dim: int | None) -> None:
         self.proj = _projection(sum(self.input_dims.values()), self.output_dim, hidden_dim)
 
     def fuse(self, xs: list[torch.Tensor], mask: torch.Tensor) -> torch.Tensor:
         return self.proj(torch.cat(xs, dim=1))
 
 
-class LateFusion(FusionModule):
+class LateFusion(_ProjectionFusion):
     """One head per modality, averaged over the modalities present: ``z = mean_m g_m(x_m)``.
 
     A sample with no modality present gets zeros.
@@ -64,13 +76,7 @@ class LateFusion(FusionModule):
     name = "late"
     description = "Per-modality heads whose outputs are averaged over the present modalities."
 
-    def __init__(
-        self,
-        input_dims: Mapping[str, int] | Sequence[int],
-        output_dim: int,
-        hidden_dim: int | None = None,
-    ) -> None:
-        super().__init__(input_dims, output_dim)
+    def build(self, hidden_dim: int | None) -> None:
         self.heads = nn.ModuleDict(
             {m: _projection(d, self.output_dim, hidden_dim) for m, d in self.input_dims.items()}
         )
