@@ -4,14 +4,6 @@ Quantify how modalities inform a target (partial information decomposition), mod
 interactions, and verify what a model learned.
 """
 
-from .exceptions import (
-    ConvergenceError,
-    DataFormatError,
-    InterplayError,
-    InvalidInputError,
-    MissingDependencyError,
-)
-from .info import PIDResult, list_pid_methods, pid
 from .data import (
     MultimodalDataset,
     list_datasets,
@@ -21,7 +13,15 @@ from .data import (
     read_dataset,
     save_dataset,
 )
-from .exceptions import SmallSampleWarning
+from .exceptions import (
+    ConvergenceError,
+    DataFormatError,
+    InterplayError,
+    InvalidInputError,
+    MissingDependencyError,
+    SmallSampleWarning,
+)
+from .info import PIDResult, list_pid_methods, pid
 from .info.estimate import quantify
 from .info.estimate.copula import copula_pid
 from .info.pid import gaussian_pid, gaussian_pid_from_samples
@@ -51,6 +51,7 @@ def __getattr__(name: str) -> object:
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'interplay' has no attribute {name!r}")
+
 
 __all__ = [
     "ConvergenceError",

@@ -23,7 +23,9 @@ def _describe(x: Any) -> str:
     return f"{type(x).__name__} {x!r}"[:120]
 
 
-def check_pmf(p: Any, name: str = "p", *, ndim: int | None = None, atol: float = 1e-9) -> np.ndarray:
+def check_pmf(
+    p: Any, name: str = "p", *, ndim: int | None = None, atol: float = 1e-9
+) -> np.ndarray:
     """Return ``p`` as a float64 probability array, or raise a clear error.
 
     Checks: numeric, ``ndim`` dimensions (if given), at least one cell, finite, non-negative,
@@ -90,8 +92,15 @@ def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
     return int(value)
 
 
-def check_float(value: Any, name: str, *, low: float | None = None, high: float | None = None,
-                low_open: bool = False, high_open: bool = False) -> float:
+def check_float(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
     """Validate a real number within an optional interval."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise InvalidInputError(f"`{name}` must be a number, got {_describe(value)}.")
@@ -112,3 +121,26 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...] | list[str]) ->
             f"`{name}` must be one of {', '.join(map(repr, choices))}; got {value!r}."
         )
     return str(value)
+
+
+def check_samples(a: Any, name: str, *, min_samples: int = 1) -> np.ndarray:
+    """Return numeric samples as a float64 array of shape ``(n_samples, n_features)``.
+
+    A 1-D input is one feature. Raises on non-numeric, empty, NaN or infinite input.
+    """
+    try:
+        arr = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"`{name}` must be a numeric array, got {type(a).__name__}."
+        ) from exc
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] < min_samples or arr.shape[1] == 0:
+        raise InvalidInputError(
+            f"`{name}` must have shape (n_samples,) or (n_samples, n_features) with at least "
+            f"{min_samples} samples, got {arr.shape}."
+        )
+    if not np.all(np.isfinite(arr)):
+        raise InvalidInputError(f"`{name}` contains NaN or infinite values.")
+    return arr

@@ -19,14 +19,13 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Union
 
 import numpy as np
 
 from .._validation import check_base, check_pmf
 from ..exceptions import InvalidInputError
 
-Axes = Union[int, Iterable[int]]
+Axes = int | Iterable[int]
 
 
 def _axes(a: Axes, ndim: int, name: str) -> tuple[int, ...]:
@@ -98,7 +97,9 @@ def conditional_mutual_information(
     xz = tuple(sorted(set(ax) | set(az)))
     yz = tuple(sorted(set(ay) | set(az)))
     xyz = tuple(sorted(set(ax) | set(ay) | set(az)))
-    value = _marginal_h(arr, xz) + _marginal_h(arr, yz) - _marginal_h(arr, xyz) - _marginal_h(arr, az)
+    value = (
+        _marginal_h(arr, xz) + _marginal_h(arr, yz) - _marginal_h(arr, xyz) - _marginal_h(arr, az)
+    )
     return max(value, 0.0) / lb
 
 

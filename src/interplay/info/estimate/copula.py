@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from ...exceptions import InvalidInputError
+from ..._validation import check_samples
 from ..pid.gaussian import gaussian_pid_from_samples
 from ..pid.result import PIDResult
 
@@ -40,20 +40,7 @@ def copula_normalize(x: Any, name: str = "x") -> np.ndarray:
     >>> copula_normalize([3.0, 10.0, 1.0]).ravel().round(4)
     array([ 0.    ,  0.6745, -0.6745])
     """
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"`{name}` must be a numeric array, got {type(x).__name__}.") \
-            from exc
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] == 0:
-        raise InvalidInputError(
-            f"`{name}` must have shape (n_samples,) or (n_samples, n_features) with at least "
-            f"2 samples, got {arr.shape}."
-        )
-    if not np.all(np.isfinite(arr)):
-        raise InvalidInputError(f"`{name}` contains NaN or infinite values.")
+    arr = check_samples(x, name, min_samples=2)
     ranks = stats.rankdata(arr, axis=0)
     return special.ndtri(ranks / (arr.shape[0] + 1))
 

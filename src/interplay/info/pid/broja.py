@@ -39,10 +39,10 @@ from .base import RedundancyMeasure
 from .result import SolverDiagnostics
 
 _NEG = -1e30  # stands for log(0) in masked dual entries; exp() of it is exactly 0
-_T_MAX = 1e13
+_T_MAX = 1e13  # beyond t ~ 1e13 per cell, -g ~ 1e-13 is lost in float64 round-off
 _CENTRED = 0.1  # Newton decrement below which a point counts as centred enough
-_POLISHED = 1e-14
-_T_FACTOR = 50.0  # growth of t between centrings (long steps; the certificate guards accuracy)  # beyond t ~ 1e13 per cell, -g ~ 1e-13 is lost in float64 round-off
+_POLISHED = 1e-14  # the same, for the centring that precedes a certificate
+_T_FACTOR = 50.0  # growth of t between centrings (long steps; the certificate guards accuracy)
 
 
 class BROJA(RedundancyMeasure):
@@ -181,8 +181,9 @@ def _solve_reduced(p: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray
     return q, info
 
 
-def _report(q: np.ndarray, gap: float, iterations: int, presid: float, dresid: float,
-            message: str) -> dict[str, Any]:
+def _report(
+    q: np.ndarray, gap: float, iterations: int, presid: float, dresid: float, message: str
+) -> dict[str, Any]:
     m = q.sum(axis=2, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where(q > 0, q * np.log(q / m), 0.0)
@@ -225,9 +226,7 @@ class _Problem:
         pins = np.zeros((self.k2, self.ky), dtype=bool)
         for y in range(self.ky):
             i, j = np.nonzero(allowed[:, :, y])
-            graph = coo_matrix(
-                (np.ones(i.size), (i, self.k1 + j)), shape=(self.k1 + self.k2,) * 2
-            )
+            graph = coo_matrix((np.ones(i.size), (i, self.k1 + j)), shape=(self.k1 + self.k2,) * 2)
             _, labels = connected_components(graph, directed=False)
             seen: set[int] = set()
             for x2 in np.nonzero(self.m2[:, y])[0]:
@@ -256,7 +255,9 @@ class _Problem:
 
     def objective(self, lam: np.ndarray, mu: np.ndarray) -> float:
         """Dual objective <p1, lam> + <p2, mu> over unmasked entries."""
-        return float((self.p1[self.m1] * lam[self.m1]).sum() + (self.p2[self.m2] * mu[self.m2]).sum())
+        return float(
+            (self.p1[self.m1] * lam[self.m1]).sum() + (self.p2[self.m2] * mu[self.m2]).sum()
+        )
 
     def newton(self, lam: np.ndarray, mu: np.ndarray, t: float) -> _Step:
         k1, k2, ky = self.k1, self.k2, self.ky
@@ -306,7 +307,9 @@ class _Problem:
         s4[blk, :, blk, :] += mu_blk
         # rhs for mu: -g_mu + B^T Lam^-1 g_lam
         u = np.einsum("iyz,iz->iy", lam_inv, grad_lam)
-        bt_u = np.einsum("ijy,iy->jy", d, u) + np.einsum("ijy,ij->jy", api, np.einsum("ijz,iz->ij", pi, u))
+        bt_u = np.einsum("ijy,iy->jy", d, u) + np.einsum(
+            "ijy,ij->jy", api, np.einsum("ijz,iz->ij", pi, u)
+        )
         rhs = (-grad_mu + bt_u).ravel()
         fixed = self.fixed_mu.ravel()
         s_mat[fixed, :] = 0.0
@@ -314,14 +317,17 @@ class _Problem:
         s_mat[fixed, fixed] = 1.0
         rhs[fixed] = 0.0
         dmu = _solve_spd(s_mat, rhs).reshape(k2, ky)
-        b_dmu = np.einsum("ijy,jy->iy", d, dmu) + np.einsum("ijy,ij->iy", api, np.einsum("ijz,jz->ij", pi, dmu))
+        b_dmu = np.einsum("ijy,jy->iy", d, dmu) + np.einsum(
+            "ijy,ij->iy", api, np.einsum("ijz,jz->ij", pi, dmu)
+        )
         dlam = np.einsum("iyz,iz->iy", lam_inv, -grad_lam - b_dmu)
         dlam[~self.m1] = 0.0
         decrement = -float((grad_lam * dlam).sum() + (grad_mu * dmu).sum())
         return _Step(dlam, dmu, decrement)
 
-    def line_search(self, lam: np.ndarray, mu: np.ndarray, t: float, step: _Step
-                    ) -> tuple[np.ndarray, np.ndarray, float]:
+    def line_search(
+        self, lam: np.ndarray, mu: np.ndarray, t: float, step: _Step
+    ) -> tuple[np.ndarray, np.ndarray, float]:
         """Backtracking (Armijo) on the barrier, comparing changes rather than values.
 
         At large ``t`` the barrier's value dwarfs its change, so the change is computed
@@ -340,8 +346,9 @@ class _Problem:
             s *= 0.5
         return lam, mu, 0.0
 
-    def certificate(self, lam: np.ndarray, mu: np.ndarray, t: float
-                    ) -> tuple[float, np.ndarray, float, float, float]:
+    def certificate(
+        self, lam: np.ndarray, mu: np.ndarray, t: float
+    ) -> tuple[float, np.ndarray, float, float, float]:
         """Gap between a feasible coupling and a feasible dual point, with residuals."""
         g, pi = self._g(lam, mu)
         worst = float(g[self.cells].max())
@@ -352,7 +359,9 @@ class _Problem:
         dual = self.objective(lam, mu) - float((self.p1.sum(axis=1) * shift).sum())
         m = np.where(self.cells, 1.0 / (t * -g), 0.0)
         q = _round_to_marginals(_sinkhorn(m[..., None] * pi, self.p1, self.p2), self.p1, self.p2)
-        presid = float(max(np.abs(q.sum(axis=1) - self.p1).max(), np.abs(q.sum(axis=0) - self.p2).max()))
+        presid = float(
+            max(np.abs(q.sum(axis=1) - self.p1).max(), np.abs(q.sum(axis=0) - self.p2).max())
+        )
         mass = q.sum(axis=2, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             primal = float(np.where(q > 0, q * np.log(q / mass), 0.0).sum())

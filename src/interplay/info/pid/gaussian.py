@@ -36,7 +36,14 @@ import numpy as np
 from scipy import linalg
 from scipy.linalg import lapack
 
-from ..._validation import check_base, check_choice, check_float, check_int, units_of
+from ..._validation import (
+    check_base,
+    check_choice,
+    check_float,
+    check_int,
+    check_samples,
+    units_of,
+)
 from ...exceptions import ConvergenceError, ConvergenceWarning, InvalidInputError
 from .result import ATOMS, PIDResult, SolverDiagnostics
 
@@ -615,23 +622,6 @@ def _report(result: PIDResult, on_failure: str) -> None:
     warnings.warn(msg, ConvergenceWarning, stacklevel=3)
 
 
-def _as_samples(a: Any, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"`{name}` must be a numeric array, got {type(a).__name__}.") \
-            from exc
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2 or arr.shape[1] == 0:
-        raise InvalidInputError(
-            f"`{name}` must have shape (n_samples,) or (n_samples, n_features), got {arr.shape}."
-        )
-    if not np.all(np.isfinite(arr)):
-        raise InvalidInputError(f"`{name}` contains NaN or infinite values.")
-    return arr
-
-
 def gaussian_pid_from_samples(
     x1: Any,
     x2: Any,
@@ -675,7 +665,7 @@ def gaussian_pid_from_samples(
     >>> abs(r.redundancy - 0.5) < 0.02
     True
     """
-    a1, a2, ay = _as_samples(x1, "x1"), _as_samples(x2, "x2"), _as_samples(y, "y")
+    a1, a2, ay = check_samples(x1, "x1"), check_samples(x2, "x2"), check_samples(y, "y")
     n = a1.shape[0]
     if a2.shape[0] != n or ay.shape[0] != n:
         raise InvalidInputError(

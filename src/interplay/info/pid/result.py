@@ -104,8 +104,10 @@ class PIDResult:
                 line += f"   p={self.p_values[a]:.4g}"
             rows.append(line)
         head = f"PID ({self.method}, {self.estimator}) in {self.units}"
-        tail = f"I(X1,X2;Y) = {self.mi_joint:.{digits}f}, I(X1;Y) = {self.mi_x1:.{digits}f}, " \
-               f"I(X2;Y) = {self.mi_x2:.{digits}f}"
+        tail = (
+            f"I(X1,X2;Y) = {self.mi_joint:.{digits}f}, I(X1;Y) = {self.mi_x1:.{digits}f}, "
+            f"I(X2;Y) = {self.mi_x2:.{digits}f}"
+        )
         return "\n".join([head, *rows, tail])
 
     def __str__(self) -> str:
