@@ -221,7 +221,7 @@ def test_result_round_trips_through_json():
 
 # ---------------------------------------------------------------- bad input
 
-def _bad(match, *args, **kw):
+def check_bad(match, *args, **kw):
     with pytest.raises(InvalidInputError, match=match):
         run(*args, **kw)
 
@@ -229,23 +229,23 @@ def _bad(match, *args, **kw):
 def test_bad_inputs_name_the_argument():
     a, b = bits(50, seed=15)
     y = a ^ b
-    _bad(r"same number of samples.*x1: 50, x2: 49", a, b[:-1], y)
-    _bad(r"`x2`.*missing", a, np.where(b == 1, np.nan, 0.0), y)
-    _bad(r"`x1`.*missing.*row 1", np.array([0, None, 1] * 5, dtype=object),
+    check_bad(r"same number of samples.*x1: 50, x2: 49", a, b[:-1], y)
+    check_bad(r"`x2`.*missing", a, np.where(b == 1, np.nan, 0.0), y)
+    check_bad(r"`x1`.*missing.*row 1", np.array([0, None, 1] * 5, dtype=object),
          np.zeros(15), np.arange(15) % 2)
-    _bad(r"`x1` is empty", [], [], [])
-    _bad(r"`y` must take at least two distinct values", a, b, np.zeros(50))
-    _bad(r"`x1` must be 1-D .* or 2-D", np.zeros((50, 2, 2)), b, y)
-    _bad(r"`method`", a, b, y, method="nope")
-    _bad(r"`n_bootstrap` must be >= 0", a, b, y, n_bootstrap=-1)
-    _bad(r"`confidence`", a, b, y, confidence=1.0)
-    _bad(r"`bias_correction`", a, b, y, bias_correction="jackknife")
-    _bad(r"needs bootstrap resamples.*n_bootstrap", a, b, y, bias_correction="bootstrap")
-    _bad(r"`random_state`", a, b, y, random_state=-3)
+    check_bad(r"`x1` is empty", [], [], [])
+    check_bad(r"`y` must take at least two distinct values", a, b, np.zeros(50))
+    check_bad(r"`x1` must be 1-D .* or 2-D", np.zeros((50, 2, 2)), b, y)
+    check_bad(r"`method`", a, b, y, method="nope")
+    check_bad(r"`n_bootstrap` must be >= 0", a, b, y, n_bootstrap=-1)
+    check_bad(r"`confidence`", a, b, y, confidence=1.0)
+    check_bad(r"`bias_correction`", a, b, y, bias_correction="jackknife")
+    check_bad(r"needs bootstrap resamples.*n_bootstrap", a, b, y, bias_correction="bootstrap")
+    check_bad(r"`random_state`", a, b, y, random_state=-3)
 
 
 def test_alphabet_too_large_is_refused_before_allocating():
     n = 600  # 600**3 = 2.16e8 cells > MAX_JOINT_CELLS
     assert n**3 > MAX_JOINT_CELLS
     idx = np.arange(n)
-    _bad(r"more than the limit", idx, idx[::-1], (idx * 7) % n)
+    check_bad(r"more than the limit", idx, idx[::-1], (idx * 7) % n)
