@@ -42,6 +42,14 @@ _LAZY = {
     "TrainResult": "interplay.training",
     "summarize_seeds": "interplay.training",
     "seed_everything": "interplay.training",
+    "robustness_sweep": "interplay.analysis",
+    "RobustnessResult": "interplay.analysis",
+    "relative_robustness": "interplay.analysis",
+    "effective_robustness": "interplay.analysis",
+    "robustness_auc": "interplay.analysis",
+    "cross_modal_consistency": "interplay.analysis",
+    "model_pid": "interplay.analysis",
+    "pid_agreement": "interplay.analysis",
 }
 
 
