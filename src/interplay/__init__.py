@@ -22,7 +22,7 @@ from .exceptions import (
     SmallSampleWarning,
 )
 from .info import PIDResult, list_pid_methods, pid
-from .info.estimate import quantify
+from .info.estimate import cluster_pid, cluster_sensitivity, quantify
 from .info.estimate.copula import copula_pid
 from .info.pid import gaussian_pid, gaussian_pid_from_samples
 
@@ -71,6 +71,8 @@ __all__ = [
     "PIDResult",
     "SmallSampleWarning",
     "__version__",
+    "cluster_pid",
+    "cluster_sensitivity",
     "copula_pid",
     "gaussian_pid",
     "gaussian_pid_from_samples",

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
@@ -23,7 +24,13 @@ from ..data.tables import (
 )
 from ..exceptions import InvalidInputError
 from ..info.estimate import quantify as quantify_samples
-from ..info.pid import ATOMS, PIDResult, list_pid_methods, pid
+from ..info.estimate.cluster import cluster_pid
+from ..info.estimate.copula import copula_pid
+from ..info.pid import ATOMS, PIDResult, gaussian_pid_from_samples, list_pid_methods, pid
+
+ESTIMATORS = ("auto", "discrete", "cluster", "gaussian", "copula")
+#: With --estimator auto, a column with at most this many distinct values counts as discrete.
+MAX_DISCRETE_VALUES = 50
 
 HELP = (
     "Decompose what two modalities X1, X2 tell about a target Y into redundancy R, unique "
@@ -32,16 +39,26 @@ HELP = (
     "name of a bundled dataset (see `interplay datasets list`), or a .npy file holding a joint "
     "probability table p[x1, x2, y] (then --x1/--x2/--y are not needed). Each "
     "modality is one or more comma-separated columns; several columns are encoded jointly (each "
-    "distinct combination is one symbol). Values must be discrete: integers, strings, booleans. "
+    "distinct combination is one symbol). With the default --estimator discrete, values must be "
+    "discrete: integers, strings, booleans. "
     "In an .npz file a 1-D array is one column; a 2-D array `emb` gives the columns emb:0, "
     "emb:1, ... and the name `emb` alone selects all of them.\n\n"
+    "--estimator picks how samples are turned into a PID: `discrete` (the default) counts the "
+    "values (plug-in); `cluster` standardises each modality, keeps --components principal "
+    "components and clusters it into --clusters k-means clusters, then counts (continuous X1, "
+    "X2, discrete Y); `gaussian` fits a joint Gaussian; `copula` does the same on rank-normal "
+    "scores (continuous data with any monotone marginals). `auto` picks discrete when "
+    f"every column of X1 and X2 has at most {MAX_DISCRETE_VALUES} distinct values (or is not "
+    "numeric), else cluster when Y has that few values, else copula.\n\n"
     "\b\nExamples:\n"
     "  interplay quantify --example gates\n"
     "  interplay quantify data.csv --x1 image_cluster --x2 text_cluster --y label\n"
     "  interplay quantify data.csv --x1 a,b --x2 c --y label --bootstrap 200 --seed 0\n"
     "  interplay quantify data.parquet --x1 a --x2 b --y y --permutations 500 --json pid.json\n"
     "  interplay quantify arrays.npz --x1 emb1 --x2 emb2 --y y --method mmi\n"
-    "  interplay quantify joint.npy --method broja\n\n"
+    "  interplay quantify joint.npy --method broja\n"
+    "  interplay quantify mfeat --x1 fou --x2 kar --y digit --estimator cluster\n"
+    "  interplay quantify data.csv --x1 a,b --x2 c,d --y target --estimator copula\n\n"
     "Bad input (missing or repeated column, missing values, single-valued target, unknown or "
     "corrupt file, ...) gives a message and exit status 2; nothing is written then."
 )
@@ -92,7 +109,7 @@ def quantify_command(
         typer.Option("--bias-correction", help="Bootstrap bias correction (needs --bootstrap)."),
     ] = False,
     seed: Annotated[
-        int | None, typer.Option("--seed", help="Random seed for resampling.")
+        int | None, typer.Option("--seed", help="Random seed for resampling and k-means.")
     ] = None,
     json_out: Annotated[
         Path | None,
@@ -108,12 +125,36 @@ def quantify_command(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Show progress bars.")
     ] = True,
+    estimator: Annotated[
+        str,
+        typer.Option("--estimator", "-e", help="How to estimate from samples: "
+                     + ", ".join(ESTIMATORS) + "."),
+    ] = "discrete",
+    clusters: Annotated[
+        int | None,
+        typer.Option("--clusters", show_default=False,
+                     help="k-means clusters per modality for --estimator cluster (default 20)."),
+    ] = None,
+    components: Annotated[
+        int | None,
+        typer.Option("--components", show_default=False,
+                     help="Principal components per modality for --estimator cluster "
+                     "(default 2; 0: no PCA)."),
+    ] = None,
 ) -> None:
     if (data is None) == (example is None):
         raise InvalidInputError(
             "give either a DATA file or --example NAME "
             f"({', '.join(sorted(EXAMPLES))}), not {'both' if data else 'neither'}."
         )
+    if estimator not in ESTIMATORS:
+        raise InvalidInputError(
+            f"--estimator must be one of {', '.join(ESTIMATORS)}, got {estimator!r}."
+        )
+    if clusters is not None and clusters < 2:
+        raise InvalidInputError(f"--clusters must be at least 2, got {clusters}.")
+    if components is not None and components < 0:
+        raise InvalidInputError(f"--components must be 0 (no PCA) or more, got {components}.")
     if json_out is not None and not json_out.parent.is_dir():
         raise InvalidInputError(f"--json: the directory {str(json_out.parent)!r} does not exist.")
     if data is not None and data.suffix.lower() == ".npy":
@@ -121,6 +162,12 @@ def quantify_command(
             raise InvalidInputError(
                 "--bootstrap, --permutations and --bias-correction need samples; a .npy file "
                 "holds a probability table p[x1, x2, y], whose PID is exact."
+            )
+        if estimator not in ("auto", "discrete") or clusters is not None \
+                or components is not None:
+            raise InvalidInputError(
+                "--estimator, --clusters and --components need samples; a .npy file holds a "
+                "probability table p[x1, x2, y], whose PID is exact."
             )
         result = pid(read_pmf(data), method=method).with_(settings={"data": str(data)})
         if json_out is not None:
@@ -139,19 +186,21 @@ def quantify_command(
         source = str(data)
     roles = _resolve_roles(frame, {"--x1": x1, "--x2": x2, "--y": y})
     _check_values(frame, roles)
-
-    result = quantify_samples(
-        frame[roles["--x1"]],
-        frame[roles["--x2"]],
-        frame[roles["--y"]],
-        method=method,
-        n_bootstrap=bootstrap,
-        confidence=confidence,
-        n_permutations=permutations,
-        bias_correction="bootstrap" if bias_correction else None,
-        random_state=seed,
-        progress=progress,
-    )
+    chosen, reason = _choose_estimator(estimator, frame, roles)
+    if chosen != "cluster" and (clusters is not None or components is not None):
+        raise InvalidInputError(
+            f"--clusters and --components apply to the cluster estimator; the estimator is "
+            f"{chosen!r}. Add --estimator cluster or drop them."
+        )
+    if chosen != "discrete":
+        result = _continuous(chosen, frame, roles, method=method, bootstrap=bootstrap,
+                             permutations=permutations, bias_correction=bias_correction,
+                             confidence=confidence, seed=seed, clusters=clusters,
+                             components=components)
+    else:
+        result = _discrete(frame, roles, method=method, bootstrap=bootstrap,
+                           permutations=permutations, bias_correction=bias_correction,
+                           confidence=confidence, seed=seed, progress=progress)
     result = result.with_(
         settings={
             **result.settings,
@@ -163,7 +212,81 @@ def quantify_command(
     )
     if json_out is not None:
         write_json_atomically(json_out, result.to_json())
-    _print(result, source, roles, json_out)
+    _print(result, source, roles, json_out, note=reason)
+
+
+def _discrete(frame: pd.DataFrame, roles: dict[str, list[str]], *, method: str, bootstrap: int,
+              permutations: int, bias_correction: bool, confidence: float, seed: int | None,
+              progress: bool) -> PIDResult:
+    return quantify_samples(
+        frame[roles["--x1"]],
+        frame[roles["--x2"]],
+        frame[roles["--y"]],
+        method=method,
+        n_bootstrap=bootstrap,
+        confidence=confidence,
+        n_permutations=permutations,
+        bias_correction="bootstrap" if bias_correction else None,
+        random_state=seed,
+        progress=progress,
+    )
+
+
+def _continuous(estimator: str, frame: pd.DataFrame, roles: dict[str, list[str]], *,
+                method: str, bootstrap: int, permutations: int, bias_correction: bool,
+                confidence: float, seed: int | None, clusters: int | None,
+                components: int | None) -> PIDResult:
+    if permutations or bias_correction or (bootstrap and estimator != "cluster"):
+        allowed = "--bootstrap" if estimator == "cluster" else "none of them"
+        raise InvalidInputError(
+            f"--bootstrap, --permutations and --bias-correction are for the discrete estimator; "
+            f"with --estimator {estimator} use {allowed}."
+        )
+    x1, x2, y = (frame[roles[flag]].to_numpy() for flag in ("--x1", "--x2", "--y"))
+    if estimator == "cluster":
+        return cluster_pid(
+            _numeric(x1, "--x1"), _numeric(x2, "--x2"), frame[roles["--y"]],
+            n_clusters=20 if clusters is None else clusters,
+            n_components=2 if components is None else (components or None),
+            method=method, random_state=seed, n_bootstrap=bootstrap, confidence=confidence,
+        )
+    x1, x2, y = _numeric(x1, "--x1"), _numeric(x2, "--x2"), _numeric(y, "--y")
+    if estimator == "gaussian":
+        return gaussian_pid_from_samples(x1, x2, y, method)
+    return copula_pid(x1, x2, y, method)
+
+
+def _numeric(values: np.ndarray, flag: str) -> np.ndarray:
+    try:
+        return values.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"{flag}: this estimator needs numeric columns, got values such as "
+            f"{values.ravel()[0]!r}."
+        ) from exc
+
+
+def _is_discrete(column: pd.Series) -> bool:
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    return not numeric or column.nunique() <= MAX_DISCRETE_VALUES
+
+
+def _choose_estimator(estimator: str, frame: pd.DataFrame, roles: dict[str, list[str]]
+                      ) -> tuple[str, str | None]:
+    """The estimator to use and, for ``auto``, a sentence saying why."""
+    if estimator != "auto":
+        return estimator, None
+    continuous = [c for flag in ("--x1", "--x2") for c in roles[flag]
+                  if not _is_discrete(frame[c])]
+    if not continuous:
+        return "discrete", None
+    first = f"{continuous[0]!r}" + (f" and {len(continuous) - 1} more" if len(continuous) > 1
+                                    else "")
+    if all(_is_discrete(frame[c]) for c in roles["--y"]):
+        return "cluster", (f"estimator auto: cluster, since column {first} has more than "
+                           f"{MAX_DISCRETE_VALUES} distinct values and y is discrete.")
+    return "copula", (f"estimator auto: copula, since column {first} and y have more than "
+                      f"{MAX_DISCRETE_VALUES} distinct values.")
 
 
 def _resolve_roles(frame: pd.DataFrame, given: dict[str, str | None]) -> dict[str, list[str]]:
@@ -225,17 +348,19 @@ def write_json_atomically(path: Path, text: str) -> None:
         raise
 
 
-def _print(result: PIDResult, source: str, roles: dict[str, list[str]], json_out: Path | None
-) -> None:
+def _print(result: PIDResult, source: str, roles: dict[str, list[str]], json_out: Path | None,
+           note: str | None = None) -> None:
     console = Console()
+    if note is not None:
+        console.print(note, highlight=False)
     table = Table(
         title=f"PID of {source} ({result.method}, {result.estimator}, {result.units})",
         title_justify="left",
     )
     labels = {
         "redundancy": "R  redundancy",
-        "unique1": f"U1 unique to x1 ({', '.join(roles['--x1'])})",
-        "unique2": f"U2 unique to x2 ({', '.join(roles['--x2'])})",
+        "unique1": f"U1 unique to x1 ({_columns_label(roles['--x1'])})",
+        "unique2": f"U2 unique to x2 ({_columns_label(roles['--x2'])})",
         "synergy": "S  synergy",
     }
     table.add_column("atom")
@@ -264,3 +389,11 @@ def _print(result: PIDResult, source: str, roles: dict[str, list[str]], json_out
     if json_out is not None:
         console.print(f"wrote {json_out}", highlight=False)
 
+
+
+def _columns_label(columns: list[str]) -> str:
+    """``emb (64 columns)`` for the columns ``emb:0 .. emb:63`` of one array, else the names."""
+    prefixes = {c.split(":", 1)[0] for c in columns}
+    if len(columns) > 3 and len(prefixes) == 1 and all(":" in c for c in columns):
+        return f"{prefixes.pop()} ({len(columns)} columns)"
+    return ", ".join(columns)
