@@ -33,7 +33,7 @@ from scipy import linalg
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ..._validation import check_choice, check_float, check_int
+from ..._validation import check_choice, check_float, check_int, check_pmf
 from ...exceptions import ConvergenceError, ConvergenceWarning
 from .base import RedundancyMeasure
 from .result import SolverDiagnostics
@@ -110,8 +110,6 @@ def _entropy(p: np.ndarray) -> float:
 
 def optimal_coupling(p: Any, tol: float = 1e-10, max_iter: int = 200) -> np.ndarray:
     """The minimiser ``q*`` of ``I_q(Y; X1 X2)`` over ``Delta_p``, as an array like ``p``."""
-    from ..._validation import check_pmf
-
     arr = check_pmf(p, "p", ndim=3)
     return solve_broja(arr, tol=tol * math.log(2), max_iter=max_iter)["q"]
 
@@ -175,26 +173,29 @@ def _solve_reduced(p: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray
         t *= _T_FACTOR
     if best is None:
         best = prob.certificate(lam, mu, t)
-    gap, q, primal, presid, dresid = best
+    gap, q, _, presid, dresid = best
     info = _report(q, gap, iterations, presid, dresid, message)
-    info["primal"] = primal
     return q, info
 
 
 def _report(
     q: np.ndarray, gap: float, iterations: int, presid: float, dresid: float, message: str
 ) -> dict[str, Any]:
-    m = q.sum(axis=2, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        term = np.where(q > 0, q * np.log(q / m), 0.0)
     return {
-        "primal": float(term.sum()),
+        "primal": _neg_conditional_entropy(q),
         "gap": max(gap, 0.0),
         "iterations": iterations,
         "primal_residual": presid,
         "dual_residual": dresid,
         "message": message,
     }
+
+
+def _neg_conditional_entropy(q: np.ndarray) -> float:
+    """The primal objective ``sum q log q(y | x1, x2)`` (nats) of a coupling ``q[x1, x2, y]``."""
+    mass = q.sum(axis=2, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.where(q > 0, q * np.log(q / mass), 0.0).sum())
 
 
 class _Step:
@@ -362,9 +363,7 @@ class _Problem:
         presid = float(
             max(np.abs(q.sum(axis=1) - self.p1).max(), np.abs(q.sum(axis=0) - self.p2).max())
         )
-        mass = q.sum(axis=2, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            primal = float(np.where(q > 0, q * np.log(q / mass), 0.0).sum())
+        primal = _neg_conditional_entropy(q)
         return primal - dual, q, primal, presid, dual_resid
 
 
