@@ -171,7 +171,10 @@ def test_swap_and_linear_invariance(seed, sizes):
     for lo, hi in ((0, d1), (d1, d1 + d2), (d1 + d2, d1 + d2 + dy)):
         a[lo:hi, lo:hi] = rng.standard_normal((hi - lo, hi - lo)) + 3 * np.eye(hi - lo)
     tr = gaussian_pid(a @ cov @ a.T, sizes, tol=1e-6)
-    assert [tr.atoms[k] for k in ATOMS] == pytest.approx([r.atoms[k] for k in ATOMS], abs=1e-5)
+    # log-determinants of near-singular covariances (I(X1,X2;Y) reaches ~15 bits here) lose
+    # digits in proportion to the information, hence a relative term in the tolerance
+    assert [tr.atoms[k] for k in ATOMS] == pytest.approx(
+        [r.atoms[k] for k in ATOMS], rel=5e-6, abs=1e-5)
 
 
 def test_base_e_is_bits_times_ln2():
