@@ -21,7 +21,7 @@ from .exceptions import (
     MissingDependencyError,
     SmallSampleWarning,
 )
-from .info import PIDResult, list_pid_methods, pid
+from .info.pid import PIDResult, list_pid_methods, pid
 from .info.estimate import cluster_pid, cluster_sensitivity, quantify
 from .info.estimate.copula import copula_pid
 from .info.pid import gaussian_pid, gaussian_pid_from_samples

@@ -1,4 +1,8 @@
-"""Information measures and partial information decomposition (numpy/scipy only, no torch)."""
+"""Information measures and partial information decomposition (numpy/scipy only, no torch).
+
+The PID entry point is :func:`interplay.pid`; ``interplay.info.pid`` is the subpackage of
+redundancy measures and solvers.
+"""
 
 from .measures import (
     co_information,
@@ -8,7 +12,7 @@ from .measures import (
     joint_entropy,
     mutual_information,
 )
-from .pid import ATOMS, PIDResult, SolverDiagnostics, list_pid_methods, pid
+from .pid import ATOMS, PIDResult, SolverDiagnostics, list_pid_methods
 
 __all__ = [
     "ATOMS",
@@ -21,5 +25,4 @@ __all__ = [
     "joint_entropy",
     "list_pid_methods",
     "mutual_information",
-    "pid",
 ]
