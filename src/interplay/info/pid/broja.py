@@ -42,6 +42,8 @@ _NEG = -1e30  # stands for log(0) in masked dual entries; exp() of it is exactly
 _TO_BOUNDARY = 0.99  # fraction of the largest step that keeps m and s positive
 _SUFFICIENT = 0.01  # decrease of the merit function a step must achieve (per unit step)
 _SHORTEST = 1e-4  # a step shorter than this means round-off has taken over
+_PROXIMAL = 0.1  # proximal weight on the dual step, times the mean complementarity
+_TRUST = 3.0  # largest change of lam + mu (nats) one step may make: softmax is only locally linear
 
 
 class BROJA(RedundancyMeasure):
@@ -146,7 +148,11 @@ def _solve_reduced(p: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray
     iterations = 0
     message = "iteration limit reached"
     while best[0] > tol and iterations < max_iter:
-        if not state.step():
+        try:
+            moved = state.step()
+        except np.linalg.LinAlgError:
+            moved = False
+        if not moved:
             message = "stopped: float64 round-off halted progress before the requested gap"
             break
         iterations += 1
@@ -288,10 +294,14 @@ class _PrimalDual:
         r_mu = np.where(prob.m2, q.sum(axis=0) - prob.p2, 0.0)
         return pi, r_g, r_lam, r_mu
 
-    def _merit(self, lam: np.ndarray, mu: np.ndarray, s: np.ndarray, m: np.ndarray) -> float:
+    def _merit(
+        self, lam: np.ndarray, mu: np.ndarray, s: np.ndarray, m: np.ndarray, weight: np.ndarray
+    ) -> float:
+        """Residual norms plus complementarity; the slack residuals are weighted by the cell
+        masses at the start of the step, so that every Newton direction is a descent one."""
         _, r_g, r_lam, r_mu = self._residuals(lam, mu, s, m)
         return float(
-            np.abs(r_lam).sum() + np.abs(r_mu).sum() + np.abs(m * r_g).sum() + (m * s).sum()
+            np.abs(r_lam).sum() + np.abs(r_mu).sum() + np.abs(weight * r_g).sum() + (m * s).sum()
         )
 
     def step(self) -> bool:
@@ -300,7 +310,9 @@ class _PrimalDual:
         lam, mu, s, m = self.lam, self.mu, self.s, self.m
         pi, r_g, r_lam, r_mu = self._residuals(lam, mu, s, m)
         gap = float((m * s)[cells].mean())
-        system = _NewtonSystem(prob, pi, m[..., None] * pi, np.where(cells, m / s - m, 0.0))
+        system = _NewtonSystem(
+            prob, pi, m[..., None] * pi, np.where(cells, m / s - m, 0.0), reg=_PROXIMAL * gap
+        )
 
         def direction(target: np.ndarray) -> tuple[np.ndarray, ...]:
             # Eliminating ds and dm leaves H d(lam, mu) = -(r + sum_cells pi h).
@@ -323,12 +335,12 @@ class _PrimalDual:
         predicted = float(((m + size * dm) * (s + size * ds))[cells].mean())
         sigma = (predicted / gap) ** 3
         centred = np.where(cells, sigma * gap - m * s, 0.0)
-        merit = self._merit(lam, mu, s, m)
+        merit = self._merit(lam, mu, s, m, m)
         # Mehrotra's second-order correction first; far from the solution it can point
         # uphill, and then the plain centred direction is taken instead.
         for target in (centred - ds * dm, centred):
             dlam, dmu, ds_, dm_ = direction(target)
-            size = min(1.0, _TO_BOUNDARY * longest(ds_, dm_))
+            size = min(1.0, _TO_BOUNDARY * longest(ds_, dm_), _TRUST / _largest_move(dlam, dmu, cells))
             while size >= _SHORTEST:
                 trial = (
                     np.where(prob.m1, lam + size * dlam, lam),
@@ -336,7 +348,7 @@ class _PrimalDual:
                     np.where(cells, s + size * ds_, 1.0),
                     np.where(cells, m + size * dm_, 0.0),
                 )
-                if self._merit(*trial) <= (1.0 - _SUFFICIENT * size) * merit:
+                if self._merit(*trial, m) <= (1.0 - _SUFFICIENT * size) * merit:
                     self.lam, self.mu, self.s, self.m = trial
                     return True
                 size *= 0.5
@@ -366,7 +378,7 @@ class _NewtonSystem:
         # Backward-stable block elimination: Cholesky factors C of the lam blocks, W = C^-1 B,
         # S = Mu - W^T W. (Forming Lam^-1 explicitly loses the digits an interior point needs
         # once cell weights span ten orders of magnitude.)
-        chol = np.linalg.cholesky(lam_blk)
+        chol = _batched_cholesky(lam_blk)
         self.chol = chol
         mu_blk = np.einsum("ijy,ijz->jyz", api, pi)
         mu_blk += eye * (d.sum(axis=0) + reg)[:, :, None]
@@ -432,6 +444,29 @@ class _NewtonSystem:
         dlam = _chol_solve(self.chol, -grad_lam - self._apply_b(dmu, "j"))
         dlam[~prob.m1] = 0.0
         return dlam, dmu
+
+
+def _largest_move(dlam: np.ndarray, dmu: np.ndarray, cells: np.ndarray) -> float:
+    """The largest change of ``lam + mu`` over the cells' finite entries."""
+    dz = np.abs(dlam[:, None, :] + dmu[None, :, :])
+    return float(dz[cells].max()) + np.finfo(float).tiny
+
+
+def _batched_cholesky(blocks: np.ndarray) -> np.ndarray:
+    """Cholesky factors of a stack of SPD blocks, with a growing diagonal jitter on blocks
+    that round-off has made indefinite (underflowed softmax entries leave zero pivots)."""
+    try:
+        return np.linalg.cholesky(blocks)
+    except np.linalg.LinAlgError:
+        pass
+    diag = np.einsum("iyy->iy", blocks)
+    scale = np.abs(diag).max(axis=1, keepdims=True) + np.finfo(float).tiny
+    for power in range(-15, 0, 2):
+        try:
+            return np.linalg.cholesky(blocks + 10.0**power * scale[:, :, None] * np.eye(blocks.shape[1]))
+        except np.linalg.LinAlgError:
+            continue
+    raise np.linalg.LinAlgError("the Newton system is numerically singular")
 
 
 def _tri_solve(chol: np.ndarray, b: np.ndarray) -> np.ndarray:
