@@ -276,3 +276,24 @@ def test_bad_options() -> None:
         pid(p, tol=-1)
     with pytest.raises(InvalidInputError, match="on_failure"):
         pid(p, on_failure="ignore")
+
+
+def test_newton_system_solves_its_own_hessian() -> None:
+    """The Schur-complement solve inverts the Hessian that apply() multiplies by."""
+    from interplay.info.pid.broja import _NewtonSystem, _Problem
+
+    rng = np.random.default_rng(5)
+    p = _random_joint((4, 3, 5), 9, zeros=0.3)
+    prob = _Problem(p.sum(axis=1), p.sum(axis=0))
+    lam, mu = prob.initial_point()
+    pi = prob._g(lam, mu)[1]
+    m = np.where(prob.cells, rng.uniform(0.01, 1.0, prob.cells.shape), 0.0)
+    a = np.where(prob.cells, rng.uniform(0.0, 1e4, prob.cells.shape), 0.0)
+    system = _NewtonSystem(prob, pi, m[..., None] * pi, a)
+    g_lam = np.where(prob.m1, rng.normal(size=prob.p1.shape), 0.0)
+    g_mu = np.where(prob.fixed_mu, 0.0, rng.normal(size=prob.p2.shape))
+    d_lam, d_mu = system.solve(g_lam, g_mu)
+    h_lam, h_mu = system.apply(d_lam, d_mu)
+    assert np.allclose(h_lam, -g_lam, atol=1e-9)
+    assert np.allclose(np.where(prob.fixed_mu, 0.0, h_mu), -g_mu, atol=1e-9)
+    assert np.all(d_mu[prob.fixed_mu] == 0.0)
