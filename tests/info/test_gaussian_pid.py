@@ -75,7 +75,7 @@ def test_o4_base_system_values_and_mmi_failure():
     check_truth(r, s.truth)
     m = gaussian_pid(s.cov, s.sizes, method="mmi")
     assert (m.unique1, m.unique2, m.redundancy) == pytest.approx((0.36848, 0.0, 1.29248), abs=1e-5)
-    assert r.diagnostics.converged and r.diagnostics.iterations > 0
+    assert r.diagnostics.converged and r.diagnostics.message.startswith("converged")
 
 
 @pytest.mark.parametrize("k", [5, 25])
@@ -86,11 +86,10 @@ def test_o4_doubling_additivity(k):
     assert r.redundancy == pytest.approx(k, abs=1e-6)
 
 
-@pytest.mark.slow
 def test_o4_doubling_d100_matches_note():
     s = doubling_system(50)
     r = gaussian_pid(s.cov, s.sizes)
-    check_truth(r, s.truth)
+    check_truth(r, s.truth, atol=1e-6)
     assert (r.redundancy, r.unique1, r.unique2, r.synergy) == pytest.approx(
         (50.0, 33.048, 14.624, 16.952), abs=1e-3)
 
@@ -121,7 +120,7 @@ def test_o5_solver_agrees_with_mmi_on_padded_scalar_target(seed):
     cov[:n, :n] = s.cov
     cov[n, n] = 1.0
     r = gaussian_pid(cov, (3, 2, 2), tol=1e-6)
-    assert r.diagnostics.iterations > 0
+    assert "Newton" in r.diagnostics.message  # the general solver, not the dy = 1 closed form
     check_truth(r, s.truth, atol=1e-6)
 
 
@@ -136,6 +135,18 @@ def test_fully_redundant_vector_target_has_no_nan():
     assert r.redundancy == pytest.approx(r.mi_x1, abs=1e-6)
     assert r.unique1 == pytest.approx(0.0, abs=1e-6)
     assert r.synergy == pytest.approx(0.0, abs=1e-6)
+
+
+def test_exact_copy_at_d20_is_settled_by_the_bounds():
+    # X2 = X1 with a 20-D target: max(I1, I2) = I12, so the union information needs no solver.
+    d = 20
+    s = wishart_system(d, d, d, random_state=1)
+    idx = np.r_[np.arange(d), np.arange(d), np.arange(2 * d, 3 * d)]
+    r = gaussian_pid(s.cov[np.ix_(idx, idx)], (d, d, d))
+    check_identities(r)
+    assert r.diagnostics.message.startswith("closed form") and r.diagnostics.iterations == 0
+    assert r.redundancy == pytest.approx(r.mi_x1, abs=1e-9)
+    assert r.unique1 == pytest.approx(0.0, abs=1e-9) and r.synergy == pytest.approx(0.0, abs=1e-9)
 
 
 def _random_cov(seed, d1, d2, dy):
@@ -284,15 +295,130 @@ def test_union_information_agrees_with_generic_sdp_solver(seed, sizes):
     assert r.mi_joint - r.synergy == pytest.approx(_union_by_cvxpy(s.cov, *sizes), abs=1e-6)
 
 
+def _solver_setup(system):
+    from interplay.info.pid import gaussian as g
+    from interplay.info.pid import gaussian_broja as gb
+
+    ch = g._Channels(system.cov, *system.sizes)
+    return ch, gb.BrojaObjective(ch.h1, ch.h2)
+
+
+def _union_bits(ch, f_nats):
+    return (ch.i1 + ch.i2 + f_nats) / math.log(2)
+
+
 def test_projected_gradient_fallback_reaches_the_newton_answer():
     # The fallback used when Newton stops early must reach the same optimum on its own.
-    from interplay.info.pid import gaussian as g
+    from interplay.info.pid import gaussian_broja as gb
 
     s = doubling_system(2, random_state=4)
-    ch = g._Channels(s.cov, *s.sizes)
-    obj = g._Objective(ch.h1, ch.h2)
-    x0 = np.zeros((ch.h1.shape[0], ch.h2.shape[0]))
-    _, f_pg, _, gap, iters = g._fista(obj, x0, 1e-7, 5000)
-    union_bits = f_pg / math.log(2)
+    ch, obj = _solver_setup(s)
+    _, f_pg, _, gap, iters = gb._fista(obj, np.zeros(obj.shape), 1e-7, 5000)
     assert iters > 0 and gap < 1e-5
-    assert union_bits == pytest.approx(s.truth["mi_joint"] - s.truth["synergy"], abs=1e-6)
+    assert _union_bits(ch, f_pg) == pytest.approx(s.truth["mi_joint"] - s.truth["synergy"],
+                                                  abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_interior_point_path_agrees_with_damped_newton(seed):
+    # The barrier path (used when the optimum is on the sphere) from a zero start must land on
+    # the damped-Newton optimum.
+    from interplay.info.pid import gaussian_broja as gb
+
+    s = wishart_system(6, 5, 4, random_state=seed)
+    _, obj = _solver_setup(s)
+    start = gb.start_point(obj)
+    plain, gap_plain, _ = gb._newton(obj, start, 1e-10, 100, mu_start=0.0)
+    barrier, gap_barrier, it = gb._newton(obj, np.zeros(obj.shape), 1e-10, 500, mu_start=1e-2)
+    assert gap_plain <= 1e-10 and gap_barrier <= 1e-10 and it > 1
+    assert barrier.f == pytest.approx(plain.f, abs=1e-9)
+
+
+def _coupled_union_nats(ch, sigma):
+    """I_Q(Y; X1, X2) straight from the joint covariance of the coupling (no reduction)."""
+    h = np.vstack([ch.h1, ch.h2])
+    k1, k2 = ch.h1.shape[0], ch.h2.shape[0]
+    noise = np.block([[np.eye(k1), sigma], [sigma.T, np.eye(k2)]])
+    return 0.5 * (np.linalg.slogdet(h @ h.T + noise)[1] - np.linalg.slogdet(noise)[1])
+
+
+@pytest.mark.parametrize("seed, sizes", [(0, (3, 3, 3)), (1, (5, 2, 4)), (2, (2, 4, 6))])
+def test_reduced_objective_and_gradient_match_direct_formula(seed, sizes):
+    # f = phi(Sigma) - phi(T) must equal I_Q(Y; X1, X2) - I(X1;Y) - I(X2;Y), computed from the
+    # full coupled covariance, and its gradient must match central differences.
+    s = wishart_system(*sizes, random_state=seed)
+    ch, obj = _solver_setup(s)
+    rng = np.random.default_rng(seed)
+    sigma = rng.standard_normal(obj.shape)
+    sigma *= 0.9 / np.linalg.norm(sigma, 2)
+    f, grad = obj.value_grad(sigma)
+    assert f == pytest.approx(_coupled_union_nats(ch, sigma) - ch.i1 - ch.i2, abs=1e-10)
+    eps = 1e-6
+    fd = np.zeros(obj.shape)
+    for idx in np.ndindex(*obj.shape):
+        e = np.zeros(obj.shape)
+        e[idx] = eps
+        fd[idx] = (obj.value(sigma + e) - obj.value(sigma - e)) / (2 * eps)
+    np.testing.assert_allclose(grad, fd, atol=1e-6)
+    assert obj.value(sigma / np.linalg.norm(sigma, 2) * 1.01) == math.inf
+
+
+@pytest.mark.parametrize("kind", ["_EigenSystem", "_SingularSystem"])
+@pytest.mark.parametrize("mu", [0.0, 0.05])
+def test_newton_systems_are_the_hessian_in_their_frames(kind, mu):
+    # Each frame's operator must equal the Hessian of f + 2 mu phi(Sigma) (central differences
+    # of the gradient) carried into that frame, and its right-hand side minus the gradient.
+    from interplay.info.pid import gaussian_broja as gb
+
+    s = wishart_system(4, 3, 3, random_state=5)
+    _, obj = _solver_setup(s)
+    rng = np.random.default_rng(0)
+    sigma = rng.standard_normal(obj.shape)
+    sigma *= 0.7 / np.linalg.norm(sigma, 2)
+    system = getattr(gb, kind)(obj, gb._state(obj, sigma), mu)
+
+    def grad(x):
+        st = gb._state(obj, x)
+        return st.grad + 2 * mu * st.cs.gradient()
+
+    e = rng.standard_normal(obj.shape)
+    d = system.to_sigma(e)
+    eps = 1e-6
+    hd = (grad(sigma + eps * d) - grad(sigma - eps * d)) / (2 * eps)
+    np.testing.assert_allclose(system.hess(e), system.to_frame(hd), atol=1e-6)
+    np.testing.assert_allclose(system.to_frame(grad(sigma)), -system.rhs, atol=1e-12)
+    # the preconditioner is symmetric positive definite
+    r1, r2 = rng.standard_normal((2, *obj.shape))
+    assert np.sum(r1 * system.precond(r2)) == pytest.approx(np.sum(r2 * system.precond(r1)))
+    assert np.sum(r1 * system.precond(r1)) > 0
+
+
+def test_start_point_is_the_optimum_when_the_system_splits_into_scalar_pairs():
+    from interplay.info.pid import gaussian_broja as gb
+
+    s = doubling_system(3, random_state=2)
+    _, obj = _solver_setup(s)
+    x0 = gb.start_point(obj)
+    st = gb._state(obj, x0)
+    assert gb.duality_gap(x0, st.grad) <= gb.gap_bound(x0, st.grad) < 1e-9
+    r = gaussian_pid(s.cov, s.sizes)
+    assert r.diagnostics.converged and r.diagnostics.iterations == 0  # certified at the start
+
+
+def test_range_basis_whitens_and_drops_null_directions():
+    from interplay.info.pid import gaussian as g
+
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((6, 4))
+    block = a @ a.T  # rank 4
+    t = g._range_basis(block)
+    assert t.shape == (6, 4)
+    np.testing.assert_allclose(t.T @ block @ t, np.eye(4), atol=1e-10)
+    assert g._range_basis(np.zeros((3, 3))).shape == (3, 0)
+
+
+def test_d100_wishart_is_certified():
+    s = wishart_system(100, 100, 100)
+    r = gaussian_pid(s.cov, s.sizes, tol=1e-6)
+    check_identities(r, atol=1e-8)
+    assert r.diagnostics.converged and r.diagnostics.duality_gap <= 1e-6
