@@ -9,13 +9,21 @@ projection of ``exp(S[y])`` onto the transport polytope of ``(r[y], c[y])`` (Sin
 Cuturi 2013); it exists when ``sum_a r[y, a] == sum_b c[y, b]`` for every ``y``. Working on the
 potentials ``f``, ``g`` with log-sum-exp keeps large scores from overflowing, which the
 multiplicative form does as soon as the scores are sharp.
+
+:func:`sinkhorn` is the fast solver (matrix-vector products on a kernel into which the
+potentials are absorbed whenever the scalings grow, Schmitzer 2019); :func:`log_sinkhorn` is the
+plain log-sum-exp form, slower but differentiable step by step.
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
+
+#: The multiplicative scalings are folded into the potentials once |log u| exceeds this.
+ABSORB_AT = 20.0
 
 
 class SinkhornState(NamedTuple):
@@ -26,8 +34,8 @@ class SinkhornState(NamedTuple):
     f, g : Tensor of shape (n_labels, n) and (n_labels, m)
         Row and column potentials; ``log q = S + f[..., None] + g[:, None, :]``.
     residual : float
-        Total row-marginal violation ``sum |q.sum(cols) - r|`` before the last column update
-        (the columns are exact after it), in probability mass.
+        Total row-marginal violation ``sum |q.sum(cols) - r|`` of the returned potentials, in
+        probability mass (the columns are exact after every column update).
     iterations : int
         Row-and-column updates done.
     """
@@ -70,14 +78,57 @@ def log_sinkhorn(
     """
     f, g = init if init is not None else (torch.zeros_like(log_rows), torch.zeros_like(log_cols))
     rows = log_rows.exp()
-    residual = float("inf")
     it = 0
-    while it < max_iter:
+    while True:
         lse_rows = torch.logsumexp(scores + g[:, None, :], dim=2)
-        residual = float((torch.exp(f + lse_rows) - rows).abs().sum())
-        if residual <= tol:
-            break
+        residual = float((torch.exp(f + lse_rows) - rows).abs().sum().detach())
+        if residual <= tol or it >= max_iter:
+            return SinkhornState(f, g, residual, it)
         f = log_rows - lse_rows
         g = log_cols - torch.logsumexp(scores + f[:, :, None], dim=1)
         it += 1
-    return SinkhornState(f, g, residual, it)
+
+
+def sinkhorn(
+    scores: torch.Tensor,
+    log_rows: torch.Tensor,
+    log_cols: torch.Tensor,
+    *,
+    max_iter: int,
+    tol: float,
+) -> SinkhornState:
+    """The projection of :func:`log_sinkhorn`, computed with matrix-vector products.
+
+    The iterations scale a kernel ``exp(scores + f + g)`` by vectors ``u``, ``v``; when a
+    scaling leaves ``[exp(-20), exp(20)]`` it is absorbed into the potentials and the kernel
+    rebuilt, so nothing overflows while each update costs two batched matrix-vector products
+    instead of two log-sum-exp passes. Use it without gradients.
+    """
+    tiny = torch.finfo(scores.dtype).tiny
+    rows, cols = log_rows.exp(), log_cols.exp()
+    f, g = -scores.amax(dim=2), torch.zeros_like(log_cols)  # kernel entries <= 1 from the start
+    it = 0
+    while True:
+        kern = torch.exp(scores + f[:, :, None] + g[:, None, :])
+        u, v = torch.ones_like(f), torch.ones_like(g)
+        while True:
+            kv = _matvec(kern, v)
+            residual = float((u * kv - rows).abs().sum())
+            if residual <= tol or it >= max_iter:
+                return SinkhornState(f + u.log(), g + v.log(), residual, it)
+            u = rows / kv.clamp_min(tiny)
+            v = cols / _matvec(kern.transpose(1, 2), u).clamp_min(tiny)
+            it += 1
+            if max(float(u.log().abs().max()), float(v.log().abs().max())) > ABSORB_AT:
+                break
+        f, g = f + u.log(), g + v.log()
+
+
+def _matvec(mats: torch.Tensor, vecs: torch.Tensor) -> torch.Tensor:
+    """``mats[y] @ vecs[y]`` for every label (one BLAS gemv each: faster than ``bmm`` on CPU)."""
+    return torch.stack([torch.mv(m, x) for m, x in zip(mats, vecs, strict=True)])
+
+
+def log_floor(dtype: torch.dtype) -> float:
+    """A log-probability floor whose exponential stays a normal number in ``dtype``."""
+    return math.log(torch.finfo(dtype).tiny) + 10.0
