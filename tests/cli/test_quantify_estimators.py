@@ -1,4 +1,4 @@
-"""`interplay quantify --estimator ...`: cluster, gaussian, copula and auto."""
+"""`interplay quantify --estimator ...`: cluster, gaussian, copula, flow, batch, auto, bootstrap."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from interplay.cli.main import main
 from interplay.data.tables import columns_of, dataset_frame
 from interplay.exceptions import SmallSampleWarning
+from interplay.info.estimate.bootstrap import bootstrap_pid
 from interplay.info.estimate.cluster import cluster_pid
 
 
@@ -108,12 +109,21 @@ def test_auto_keeps_the_plugin_estimator_for_discrete_columns(capsys):
     ("extra", "message"),
     [
         (["--estimator", "flows"], "--estimator must be one of"),
-        (["--estimator", "discrete", "--clusters", "5"], "apply to the cluster estimator"),
+        (["--estimator", "discrete", "--clusters", "5"],
+         "--clusters applies to --estimator cluster"),
+        (["--estimator", "gaussian", "--max-epochs", "5"],
+         "--max-epochs applies to --estimator flow"),
+        (["--estimator", "copula", "--device", "cpu"], "applies to --estimator flow or batch"),
+        (["--estimator", "flow", "--max-epochs", "0"], "--max-epochs must be at least 1"),
+        (["--estimator", "gaussian", "--bootstrap", "10", "--n-jobs", "0"], "--n-jobs must be"),
+        (["--estimator", "gaussian", "--bootstrap", "1"], "`n_bootstrap` must be >= 2"),
         (["--estimator", "cluster", "--clusters", "1"], "--clusters must be at least 2"),
         (["--estimator", "cluster", "--components", "-1"], "--components must be 0"),
-        (["--estimator", "gaussian", "--bootstrap", "10"], "for the discrete estimator"),
+        (["--estimator", "gaussian", "--bias-correction", "--bootstrap", "10"],
+         "for the discrete estimator"),
         (["--estimator", "cluster", "--permutations", "10"], "for the discrete estimator"),
         (["--estimator", "gaussian", "--method", "ccs"], "method"),
+        (["--estimator", "batch", "--method", "mmi"], "BROJA only"),
     ],
 )
 def test_bad_estimator_options_exit_2_and_write_nothing(tmp_path, gaussian_csv, capsys, extra,
@@ -138,3 +148,62 @@ def test_probability_table_rejects_sample_estimators(tmp_path, capsys):
     np.save(tmp_path / "p.npy", p)
     assert cli(str(tmp_path / "p.npy"), "--estimator", "cluster") == 2
     assert "need samples" in flat(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("estimator", ["gaussian", "copula"])
+def test_bootstrap_intervals_for_continuous_estimators_match_the_library(
+        tmp_path, gaussian_csv, estimator, capsys):
+    out = tmp_path / "b.json"
+    assert cli(gaussian_csv, "--x1", "x1", "--x2", "x2", "--y", "y", "--estimator", estimator,
+               "--bootstrap", "20", "--seed", "3", "--json", str(out)) == 0
+    assert "95% interval" in flat(capsys.readouterr().out)
+    got = json.loads(out.read_text())
+    frame = pd.read_csv(gaussian_csv)
+    ref = bootstrap_pid(estimator, frame[["x1"]].to_numpy(), frame[["x2"]].to_numpy(),
+                        frame[["y"]].to_numpy(), n_bootstrap=20, random_state=3, progress=False)
+    assert got["settings"]["n_bootstrap"] == 20 and got["settings"]["interval"] == "percentile"
+    for atom in ("redundancy", "unique1", "unique2", "synergy"):
+        assert got["ci"][atom] == pytest.approx(list(ref.ci[atom]), abs=1e-12)
+    lo, hi = got["ci"]["redundancy"]
+    assert 0.45 < lo < hi < 0.55  # the truth: R = I(X1;Y) = 0.5 bit
+
+
+def test_bootstrap_with_the_cluster_estimator_reclusters_each_resample(tmp_path):
+    out = tmp_path / "c.json"
+    assert cli("mfeat", "--x1", "fou", "--x2", "kar", "--y", "digit", "--estimator", "cluster",
+               "--clusters", "3", "--components", "2", "--bootstrap", "4", "--seed", "0",
+               "--json", str(out)) == 0
+    got = json.loads(out.read_text())
+    assert got["settings"]["n_bootstrap"] == 4 and got["settings"]["n_clusters"] == 3
+    for atom in ("redundancy", "unique1", "unique2", "synergy"):
+        lo, hi = got["ci"][atom]
+        assert 0 <= lo <= hi
+
+
+def test_neural_estimators_are_wired_with_their_options(tmp_path):
+    pytest.importorskip("interplay.neural.flow")
+    pytest.importorskip("interplay.neural.batch")
+    rng = np.random.default_rng(0)
+    n = 400
+    a, b = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    frame = pd.DataFrame({"x1": a + 0.1 * rng.standard_normal(n),
+                          "x2": b + 0.1 * rng.standard_normal(n), "label": a,
+                          "level": a + rng.standard_normal(n)})
+    path = tmp_path / "n.csv"
+    frame.to_csv(path, index=False)
+    runs = {  # Flow-PID wants a continuous target, BATCH a class label
+        "flow": ["--y", "level", "--max-epochs", "2", "--patience", "1", "--batch-size", "128",
+                 "--device", "cpu"],
+        "batch": ["--y", "label", "--batch-size", "64", "--classifier-epochs", "2",
+                  "--align-epochs", "1", "--device", "cpu"],
+    }
+    for estimator, extra in runs.items():
+        out = tmp_path / f"{estimator}.json"
+        assert cli(str(path), "--x1", "x1", "--x2", "x2", "--estimator", estimator,
+                   "--seed", "0", "--json", str(out), *extra) == 0
+        got = json.loads(out.read_text())
+        assert estimator in got["estimator"].lower()
+        assert got["n_samples"] == n and got["settings"]["y"] == [extra[1]]
+        settings = json.dumps(got["settings"])
+        assert ('"max_epochs": 2' in settings) if estimator == "flow" \
+            else ('"classifier_epochs": 2' in settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
@@ -24,13 +24,26 @@ from ..data.tables import (
 )
 from ..exceptions import InvalidInputError
 from ..info.estimate import quantify as quantify_samples
-from ..info.estimate.cluster import cluster_pid
-from ..info.estimate.copula import copula_pid
-from ..info.pid import ATOMS, PIDResult, gaussian_pid_from_samples, list_pid_methods, pid
+from ..info.estimate.bootstrap import bootstrap_pid
+from ..info.estimate.sweep import _parameters, estimator_function
+from ..info.pid import ATOMS, PIDResult, list_pid_methods, pid
 
-ESTIMATORS = ("auto", "discrete", "cluster", "gaussian", "copula")
+ESTIMATORS = ("auto", "discrete", "cluster", "gaussian", "copula", "flow", "batch")
+#: Estimators whose target is a class label (passed as read); the others need numbers.
+LABEL_TARGETS = ("cluster", "batch")
 #: With --estimator auto, a column with at most this many distinct values counts as discrete.
 MAX_DISCRETE_VALUES = 50
+#: Estimator options of the command line: flag -> (keyword, estimators it applies to).
+ESTIMATOR_OPTIONS = {
+    "--clusters": ("n_clusters", ("cluster",)),
+    "--components": ("n_components", ("cluster",)),
+    "--max-epochs": ("max_epochs", ("flow",)),
+    "--patience": ("patience", ("flow",)),
+    "--batch-size": ("batch_size", ("flow", "batch")),
+    "--classifier-epochs": ("classifier_epochs", ("batch",)),
+    "--align-epochs": ("align_epochs", ("batch",)),
+    "--device": ("device", ("flow", "batch")),
+}
 
 HELP = (
     "Decompose what two modalities X1, X2 tell about a target Y into redundancy R, unique "
@@ -47,9 +60,16 @@ HELP = (
     "values (plug-in); `cluster` standardises each modality, keeps --components principal "
     "components and clusters it into --clusters k-means clusters, then counts (continuous X1, "
     "X2, discrete Y); `gaussian` fits a joint Gaussian; `copula` does the same on rank-normal "
-    "scores (continuous data with any monotone marginals). `auto` picks discrete when "
+    "scores (continuous data with any monotone marginals); `flow` (Flow-PID: normalizing flows, "
+    "then the Gaussian PID; --max-epochs, --patience, --batch-size, --device) and `batch` "
+    "(BATCH, neural, "
+    "discrete Y; --batch-size, --classifier-epochs, --align-epochs, --device) need torch. "
+    "`auto` picks discrete when "
     f"every column of X1 and X2 has at most {MAX_DISCRETE_VALUES} distinct values (or is not "
-    "numeric), else cluster when Y has that few values, else copula.\n\n"
+    "numeric), else cluster when Y has that few values, else copula; it never picks the "
+    "neural estimators (slow, randomised). --bootstrap N gives intervals with every estimator "
+    "(for the continuous ones each resample re-runs the estimator; --n-jobs runs them in "
+    "parallel). See docs/choosing-an-estimator.md.\n\n"
     "\b\nExamples:\n"
     "  interplay quantify --example gates\n"
     "  interplay quantify data.csv --x1 image_cluster --x2 text_cluster --y label\n"
@@ -58,7 +78,9 @@ HELP = (
     "  interplay quantify arrays.npz --x1 emb1 --x2 emb2 --y y --method mmi\n"
     "  interplay quantify joint.npy --method broja\n"
     "  interplay quantify mfeat --x1 fou --x2 kar --y digit --estimator cluster\n"
-    "  interplay quantify data.csv --x1 a,b --x2 c,d --y target --estimator copula\n\n"
+    "  interplay quantify data.csv --x1 a,b --x2 c,d --y target --estimator copula\n"
+    "  interplay quantify data.csv --x1 a,b --x2 c,d --y target --estimator gaussian "
+    "--bootstrap 200 --n-jobs 2\n\n"
     "Bad input (missing or repeated column, missing values, single-valued target, unknown or "
     "corrupt file, ...) gives a message and exit status 2; nothing is written then."
 )
@@ -141,6 +163,40 @@ def quantify_command(
                      help="Principal components per modality for --estimator cluster "
                      "(default 2; 0: no PCA)."),
     ] = None,
+    max_epochs: Annotated[
+        int | None,
+        typer.Option("--max-epochs", show_default=False,
+                     help="Training epochs at most, for --estimator flow."),
+    ] = None,
+    patience: Annotated[
+        int | None,
+        typer.Option("--patience", show_default=False,
+                     help="Early-stopping patience in epochs, for --estimator flow."),
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option("--batch-size", show_default=False,
+                     help="Minibatch size, for --estimator flow or batch."),
+    ] = None,
+    classifier_epochs: Annotated[
+        int | None,
+        typer.Option("--classifier-epochs", show_default=False,
+                     help="Epochs of the classifiers p(y|x), for --estimator batch."),
+    ] = None,
+    align_epochs: Annotated[
+        int | None,
+        typer.Option("--align-epochs", show_default=False,
+                     help="Epochs of the alignment (the coupling), for --estimator batch."),
+    ] = None,
+    device: Annotated[
+        str | None,
+        typer.Option("--device", show_default=False,
+                     help="Torch device (cpu, cuda, ...) for --estimator flow or batch."),
+    ] = None,
+    n_jobs: Annotated[
+        int, typer.Option("--n-jobs", help="Processes for the bootstrap of a continuous "
+                          "estimator (-1: all cores).")
+    ] = 1,
 ) -> None:
     if (data is None) == (example is None):
         raise InvalidInputError(
@@ -155,6 +211,13 @@ def quantify_command(
         raise InvalidInputError(f"--clusters must be at least 2, got {clusters}.")
     if components is not None and components < 0:
         raise InvalidInputError(f"--components must be 0 (no PCA) or more, got {components}.")
+    for flag, value in (("--max-epochs", max_epochs), ("--patience", patience),
+                        ("--batch-size", batch_size), ("--classifier-epochs", classifier_epochs),
+                        ("--align-epochs", align_epochs)):
+        if value is not None and value < 1:
+            raise InvalidInputError(f"{flag} must be at least 1, got {value}.")
+    if n_jobs == 0 or n_jobs < -1:
+        raise InvalidInputError(f"--n-jobs must be a positive number or -1, got {n_jobs}.")
     if json_out is not None and not json_out.parent.is_dir():
         raise InvalidInputError(f"--json: the directory {str(json_out.parent)!r} does not exist.")
     if data is not None and data.suffix.lower() == ".npy":
@@ -163,11 +226,15 @@ def quantify_command(
                 "--bootstrap, --permutations and --bias-correction need samples; a .npy file "
                 "holds a probability table p[x1, x2, y], whose PID is exact."
             )
-        if estimator not in ("auto", "discrete") or clusters is not None \
-                or components is not None:
+        given = [flag for flag, value in (
+            ("--clusters", clusters), ("--components", components), ("--max-epochs", max_epochs),
+            ("--patience", patience), ("--batch-size", batch_size),
+            ("--classifier-epochs", classifier_epochs), ("--align-epochs", align_epochs),
+            ("--device", device)) if value is not None]
+        if estimator not in ("auto", "discrete") or given:
             raise InvalidInputError(
-                "--estimator, --clusters and --components need samples; a .npy file holds a "
-                "probability table p[x1, x2, y], whose PID is exact."
+                f"--estimator{''.join(', ' + f for f in given)} need samples; a .npy file "
+                "holds a probability table p[x1, x2, y], whose PID is exact."
             )
         result = pid(read_pmf(data), method=method).with_(settings={"data": str(data)})
         if json_out is not None:
@@ -187,16 +254,17 @@ def quantify_command(
     roles = _resolve_roles(frame, {"--x1": x1, "--x2": x2, "--y": y})
     _check_values(frame, roles)
     chosen, reason = _choose_estimator(estimator, frame, roles)
-    if chosen != "cluster" and (clusters is not None or components is not None):
-        raise InvalidInputError(
-            f"--clusters and --components apply to the cluster estimator; the estimator is "
-            f"{chosen!r}. Add --estimator cluster or drop them."
-        )
+    options = _estimator_options(chosen, {
+        "--clusters": clusters, "--components": components, "--max-epochs": max_epochs,
+        "--patience": patience, "--batch-size": batch_size,
+        "--classifier-epochs": classifier_epochs, "--align-epochs": align_epochs,
+        "--device": device,
+    })
     if chosen != "discrete":
         result = _continuous(chosen, frame, roles, method=method, bootstrap=bootstrap,
                              permutations=permutations, bias_correction=bias_correction,
-                             confidence=confidence, seed=seed, clusters=clusters,
-                             components=components)
+                             confidence=confidence, seed=seed, n_jobs=n_jobs,
+                             progress=progress, options=options)
     else:
         result = _discrete(frame, roles, method=method, bootstrap=bootstrap,
                            permutations=permutations, bias_correction=bias_correction,
@@ -232,28 +300,55 @@ def _discrete(frame: pd.DataFrame, roles: dict[str, list[str]], *, method: str, 
     )
 
 
+def _estimator_options(estimator: str, given: dict[str, object]) -> dict[str, object]:
+    """Keyword arguments of ``estimator`` from its command-line options; others must be unset."""
+    options: dict[str, object] = {}
+    for flag, value in given.items():
+        if value is None:
+            continue
+        keyword, owners = ESTIMATOR_OPTIONS[flag]
+        if estimator not in owners:
+            raise InvalidInputError(
+                f"{flag} applies to --estimator {' or '.join(owners)}; the estimator is "
+                f"{estimator!r}. Add --estimator {owners[0]} or drop {flag}."
+            )
+        options[keyword] = value
+    if estimator == "cluster":
+        options.setdefault("n_clusters", 20)
+        options["n_components"] = options.get("n_components", 2) or None
+    return options
+
+
 def _continuous(estimator: str, frame: pd.DataFrame, roles: dict[str, list[str]], *,
                 method: str, bootstrap: int, permutations: int, bias_correction: bool,
-                confidence: float, seed: int | None, clusters: int | None,
-                components: int | None) -> PIDResult:
-    if permutations or bias_correction or (bootstrap and estimator != "cluster"):
-        allowed = "--bootstrap" if estimator == "cluster" else "none of them"
+                confidence: float, seed: int | None, n_jobs: int, progress: bool,
+                options: dict[str, object]) -> PIDResult:
+    if permutations or bias_correction:
         raise InvalidInputError(
-            f"--bootstrap, --permutations and --bias-correction are for the discrete estimator; "
-            f"with --estimator {estimator} use {allowed}."
+            f"--permutations and --bias-correction are for the discrete estimator; with "
+            f"--estimator {estimator} use --bootstrap for intervals."
         )
-    x1, x2, y = (frame[roles[flag]].to_numpy() for flag in ("--x1", "--x2", "--y"))
-    if estimator == "cluster":
-        return cluster_pid(
-            _numeric(x1, "--x1"), _numeric(x2, "--x2"), frame[roles["--y"]],
-            n_clusters=20 if clusters is None else clusters,
-            n_components=2 if components is None else (components or None),
-            method=method, random_state=seed, n_bootstrap=bootstrap, confidence=confidence,
+    function = estimator_function(estimator)
+    accepted = _parameters(function)
+    kwargs: dict[str, Any] = dict(options)
+    if "method" in accepted:
+        kwargs["method"] = method
+    elif method != "broja":
+        raise InvalidInputError(
+            f"--method {method} is not available with --estimator {estimator} (BROJA only)."
         )
-    x1, x2, y = _numeric(x1, "--x1"), _numeric(x2, "--x2"), _numeric(y, "--y")
-    if estimator == "gaussian":
-        return gaussian_pid_from_samples(x1, x2, y, method)
-    return copula_pid(x1, x2, y, method)
+    x1, x2 = (_numeric(frame[roles[f]].to_numpy(), f) for f in ("--x1", "--x2"))
+    y_frame = frame[roles["--y"]]
+    y = (y_frame.to_numpy().ravel() if y_frame.shape[1] == 1 else y_frame.to_numpy()) \
+        if estimator in LABEL_TARGETS else _numeric(y_frame.to_numpy(), "--y")
+    if bootstrap:
+        return bootstrap_pid(function, x1, x2, y, n_bootstrap=bootstrap, confidence=confidence,
+                             random_state=seed, n_jobs=n_jobs, progress=progress, **kwargs)
+    if "random_state" in accepted:
+        kwargs["random_state"] = seed
+    if "progress" in accepted:
+        kwargs["progress"] = progress
+    return function(x1, x2, y, **kwargs)
 
 
 def _numeric(values: np.ndarray, flag: str) -> np.ndarray:

@@ -14,9 +14,12 @@ from .registry import (
     logistic_baseline,
     register_dataset,
 )
+from .latent import latent_truth, make_latent_blocks
 from .synthetic import make_gate, make_mixture
 
 __all__ = [
+    "latent_truth",
+    "make_latent_blocks",
     "MODALITY_KINDS",
     "READ_FORMATS",
     "WRITE_FORMATS",

@@ -19,7 +19,6 @@ truth is the sum of the exact PIDs (:func:`interplay.pid`) of the four one-bit b
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -101,7 +100,8 @@ def make_latent_blocks(
     nonlinearity : {"mlp", "linear"}
         The random map: residual tanh layers, or the linear embedding alone.
     random_state : int, Generator or None
-        Seed or generator; the same seed gives the same map and the same samples.
+        Seed or generator; the same seed gives the same maps (whatever ``n_samples``) and the
+        same samples.
 
     Returns
     -------
@@ -144,7 +144,8 @@ def make_latent_blocks(
     sigma = check_float(noise, "noise", low=0.0)
     eps = check_float(flip, "flip", low=0.0, high=0.5)
     kind = check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
-    rng = _rng(random_state)
+    map_rng, rng = _rng(random_state).spawn(2)  # the maps do not depend on n_samples
+    maps = [_random_map(m, d, kind, map_rng) for m, d in zip(latent, (d1, d2), strict=True)]
 
     bits = {name: rng.integers(0, 2, size=(n, k)) for name, k in (
         ("r", counts["shared"]), ("u1", counts["unique1"]), ("u2", counts["unique2"]),
@@ -152,8 +153,8 @@ def make_latent_blocks(
     y = _binary_label(np.hstack([bits["r"], bits["u1"], bits["u2"], bits["a"] ^ bits["b"]]))
     z1 = _flip(np.hstack([bits["r"], bits["u1"], bits["a"]]), eps, rng)
     z2 = _flip(np.hstack([bits["r"], bits["u2"], bits["b"]]), eps, rng)
-    x1 = _observe(z1, n_nuisance, d1, kind, sigma, rng)
-    x2 = _observe(z2, n_nuisance, d2, kind, sigma, rng)
+    x1 = _observe(z1, n_nuisance, maps[0], sigma, rng)
+    x2 = _observe(z2, n_nuisance, maps[1], sigma, rng)
 
     truth = latent_truth(**counts, flip=eps)
     params = {**counts, "n_samples": n, "dims": [d1, d2], "nuisance": n_nuisance,
@@ -180,13 +181,14 @@ def latent_truth(
     """Exact BROJA PID (bits) of the latent system of :func:`make_latent_blocks`.
 
     The sum over blocks of :func:`interplay.pid` of each one-bit block's exact pmf; BROJA's
-    atoms and the mutual informations add over independent subsystems.
+    atoms and the mutual informations add over independent subsystems. Raises
+    :class:`~interplay.exceptions.ConvergenceError` if the solver misses its tolerance.
     """
     blocks = {"shared": shared, "unique1": unique1, "unique2": unique2, "synergy": synergy}
     truth = dict.fromkeys(_KEYS, 0.0)
     for name, count in blocks.items():
         if count:
-            r = pid(_block_pmf(name, flip), "broja")
+            r = pid(_block_pmf(name, flip), "broja", on_failure="raise")  # never a wrong truth
             for key in _KEYS:
                 truth[key] += count * max(float(getattr(r, key)), 0.0)
     return truth
@@ -236,17 +238,25 @@ def _flip(bits: np.ndarray, prob: float, rng: np.random.Generator) -> np.ndarray
     return bits ^ (rng.random(bits.shape) < prob) if prob > 0 else bits
 
 
-def _observe(bits: np.ndarray, nuisance: int, d: int, kind: str, noise: float,
+def _random_map(m: int, d: int, kind: str, rng: np.random.Generator) -> list[np.ndarray]:
+    """Parameters of a random injective map ``R^m -> R^d``: the embedding, then per residual
+    layer ``(W, c, Q)`` with ``||W||_2 = 1`` and ``Q`` a rotation."""
+    params = [_orthonormal(d, m, rng)]
+    for _ in range(N_LAYERS if kind == "mlp" else 0):
+        w = rng.standard_normal((d, d))
+        params += [w / np.linalg.norm(w, 2), rng.uniform(-1.0, 1.0, size=d),
+                   _orthonormal(d, d, rng)]
+    return params
+
+
+def _observe(bits: np.ndarray, nuisance: int, params: list[np.ndarray], noise: float,
              rng: np.random.Generator) -> np.ndarray:
-    """``f(2 bits - 1, nuisance) + noise * eps`` with a fresh random injective map ``f``."""
+    """``f(2 bits - 1, nuisance) + noise * eps``, ``f`` given by :func:`_random_map`,
+    standardised per column."""
     z = np.hstack([2.0 * bits - 1.0, rng.standard_normal((bits.shape[0], nuisance))])
-    h = z @ _orthonormal(d, z.shape[1], rng).T
-    if kind == "mlp":
-        for _ in range(N_LAYERS):
-            w = rng.standard_normal((d, d))
-            w /= np.linalg.norm(w, 2)
-            c = rng.uniform(-1.0, 1.0, size=d)
-            h = (h + RESIDUAL_GAIN * np.tanh(h @ w.T + c)) @ _orthonormal(d, d, rng).T
+    h = z @ params[0].T
+    for w, c, q in zip(params[1::3], params[2::3], params[3::3], strict=True):
+        h = (h + RESIDUAL_GAIN * np.tanh(h @ w.T + c)) @ q.T
     h = (h - h.mean(axis=0)) / np.where(h.std(axis=0) > 0, h.std(axis=0), 1.0)
     return h + noise * rng.standard_normal(h.shape) if noise > 0 else h
 
