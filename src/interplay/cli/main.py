@@ -30,10 +30,13 @@ def _root() -> None:
 
 
 def _register_all() -> None:
-    from . import datasets, quantify
+    from . import datasets, evaluate, quantify, recommend, train
 
     quantify.register(app)
     datasets.register(app)
+    train.register(app)
+    evaluate.register(app)
+    recommend.register(app)
 
 
 _register_all()

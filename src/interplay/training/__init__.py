@@ -6,20 +6,28 @@ atomically and reads them safely, resumes exactly, and runs under PyTorch DDP wh
 """
 
 from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
+from .config import RunConfig, config_from_dict, load_config
 from .data import MultimodalTensorDataset
 from .distributed import DistContext, setup_distributed, shutdown_distributed
 from .seeds import SeedSummary, seed_everything, summarize_seeds
 from .task import Task
+from .run import evaluate_run, load_run, run_training
 from .trainer import Trainer, TrainResult
 
 __all__ = [
     "DistContext",
+    "RunConfig",
     "MultimodalTensorDataset",
     "SeedSummary",
     "Task",
     "TrainResult",
     "Trainer",
     "atomic_write",
+    "config_from_dict",
+    "evaluate_run",
+    "load_config",
+    "load_run",
+    "run_training",
     "load_checkpoint",
     "save_checkpoint",
     "seed_everything",

@@ -1,0 +1,760 @@
+"""PID-guided model selection: a dataset's interaction profile, and the fusion that suits it.
+
+Liang et al. (NeurIPS 2023, "Quantifying & modeling multimodal interactions") propose to pick a
+fusion architecture from the partial information decomposition of the data: how much of what
+the modalities X1, X2 tell about Y is redundant (R), unique to one modality (U1, U2) or only
+available from both together (synergy, S). Two steps:
+
+1. :func:`profile_interactions` estimates the PID and normalises the atoms into *shares* that
+   sum to 1 (the estimator is chosen from the data types, and the choice is explained);
+2. :func:`recommend_fusion` ranks fusion modules by the relative accuracy they are predicted
+   to reach on data with that profile.
+
+The ranking rule is a linear model in the shares. For each fusion ``f`` an *affinity*
+``A[f, a]`` is the accuracy ``f`` reaches, relative to the best fusion on the same data, on data
+whose information is of kind ``a`` (redundant, unique or synergistic; U1 and U2 are pooled
+because the fusions treat the modalities symmetrically). The predicted relative accuracy of
+``f`` on a dataset with shares ``w`` is
+
+.. math::  \\hat r_f = w_R A[f, R] + (w_{U_1} + w_{U_2}) A[f, U] + w_S A[f, S].
+
+Why the interaction kinds separate the fusions: with a linear head, *early* and *late* fusion
+produce logits that are a sum of one term per modality. When the modalities are conditionally
+independent given Y (redundant or unique information), the Bayes posterior has exactly that
+form (``log p(y|x1,x2) = log p(x1|y) + log p(x2|y) + c``), so additive fusion is the simplest
+correct model; but no sum of per-modality terms represents an XOR of two modalities, so
+synergy needs a fusion with cross-modal products (tensor, low-rank tensor, multiplicative
+interactions) or attention whose weights depend on both modalities.
+
+The affinities are *calibrated*, not asserted: :func:`calibrate_affinity` computes them from
+the accuracies of every fusion on a suite of datasets with known interactions. The default
+table :data:`DEFAULT_AFFINITY` comes from the calibration half of the suite in
+``benchmarks/model_selection_study.py``; ``docs/model-selection.md`` reports how the rule does
+on the other half.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings as _warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_choice, check_float, check_int, check_samples
+from ..exceptions import InvalidInputError
+from ..info.estimate import cluster_pid, quantify
+from ..info.estimate.cluster import cluster_labels, reduce_dimension
+from ..info.estimate.copula import copula_pid
+from ..info.estimate.resampling import bootstrap, percentile_intervals
+from ..info.pid import ATOMS, PIDResult, gaussian_pid_from_samples
+from ..info.pid.result import _jsonable
+
+__all__ = [
+    "DEFAULT_AFFINITY",
+    "DEFAULT_TOLERANCE",
+    "ESTIMATORS",
+    "FusionAffinity",
+    "InteractionProfile",
+    "RankedFusion",
+    "Recommendation",
+    "calibrate_affinity",
+    "choose_estimator",
+    "profile_interactions",
+    "recommend_fusion",
+]
+
+#: Estimators :func:`profile_interactions` accepts (``"auto"`` picks one from the data).
+ESTIMATORS = ("auto", "discrete", "cluster", "gaussian", "copula")
+#: A column with at most this many distinct values counts as discrete for ``estimator="auto"``.
+MAX_DISCRETE_VALUES = 50
+#: The interaction kinds of an affinity table (U1 and U2 pooled into ``"unique"``).
+KINDS = ("redundancy", "unique", "synergy")
+#: Total share below which a calibration suite says nothing about a kind of interaction.
+MIN_KIND_WEIGHT = 0.5
+
+#: What each fusion can represent, in one sentence (used in the reasons of a ranking).
+FUSION_NOTES: dict[str, str] = {
+    "early": "additive: a linear map of the concatenated encodings; right when the modalities "
+             "are conditionally independent given the target, blind to XOR-like synergy",
+    "late": "additive: averaged per-modality outputs; right for redundant or unique "
+            "information, blind to XOR-like synergy",
+    "gated": "a per-sample convex mix of the modalities; follows the informative modality, "
+             "only weak cross-modal interactions",
+    "poe": "a precision-weighted product of per-modality experts; the weighting couples the "
+           "modalities, so it can model some interactions",
+    "multiplicative": "bilinear cross-modal terms x1' W x2 plus linear terms; represents synergy",
+    "tensor": "the full outer product of the encodings (with a constant 1); represents "
+              "synergy, parameters grow with the product of the encoding sizes",
+    "low_rank_tensor": "a rank-r factorised outer product; represents synergy with few "
+                       "parameters",
+    "cross_attention": "cross-modal attention (MulT); attention weights depend on both "
+                       "modalities, so it can model interactions, but trains less reliably",
+    "perceiver": "a latent bottleneck attending to all modalities; can model interactions, "
+                 "trains less reliably on small data",
+}
+#: Predicted relative accuracies closer than this are treated as equal by the ranking.
+DEFAULT_TOLERANCE = 0.005
+#: Tie-break order: at equal predicted accuracy the simpler fusion ranks first.
+SIMPLICITY = ("early", "late", "gated", "poe", "multiplicative", "low_rank_tensor", "tensor",
+              "cross_attention", "perceiver")
+
+
+# --------------------------------------------------------------------------------- profile
+@dataclass(frozen=True)
+class InteractionProfile:
+    """How two modalities inform a target: the PID and its atoms as shares of the total.
+
+    Attributes
+    ----------
+    shares : dict
+        ``redundancy``, ``unique1``, ``unique2``, ``synergy`` as fractions of
+        ``R + U1 + U2 + S`` (negative atoms clipped to 0 first); they sum to 1.
+    pid : PIDResult
+        The decomposition the shares come from, in its own units.
+    estimator : str
+        ``"discrete"``, ``"cluster"``, ``"gaussian"`` or ``"copula"``.
+    reason : str
+        Why that estimator, and with which settings.
+    modalities : tuple of str
+        Names of X1 and X2.
+    target : str
+        Name of Y.
+    share_ci : dict or None
+        Bootstrap percentile interval of each share (discrete and cluster estimators, when
+        ``n_bootstrap > 0``). For the cluster estimator the clustering is held fixed.
+    warnings : tuple of str
+        Small-sample and other notes of the estimate.
+    """
+
+    shares: dict[str, float]
+    pid: PIDResult
+    estimator: str
+    reason: str
+    modalities: tuple[str, str] = ("x1", "x2")
+    target: str = "y"
+    share_ci: dict[str, tuple[float, float]] | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def dominant(self) -> str:
+        """The atom with the largest share."""
+        return max(ATOMS, key=lambda a: self.shares[a])
+
+    @property
+    def kind_shares(self) -> dict[str, float]:
+        """Shares of ``redundancy``, ``unique`` (U1 + U2) and ``synergy``."""
+        s = self.shares
+        return {"redundancy": s["redundancy"], "unique": s["unique1"] + s["unique2"],
+                "synergy": s["synergy"]}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python form (JSON-ready)."""
+        return _jsonable({
+            "shares": self.shares, "dominant": self.dominant, "estimator": self.estimator,
+            "reason": self.reason, "modalities": list(self.modalities), "target": self.target,
+            "share_ci": self.share_ci, "warnings": list(self.warnings),
+            "pid": self.pid.to_dict(),
+        })
+
+    def to_json(self, **kwargs: Any) -> str:
+        """JSON text of :meth:`to_dict`."""
+        kwargs.setdefault("indent", 2)
+        return json.dumps(self.to_dict(), **kwargs)
+
+
+def shares_of(atoms: Mapping[str, float] | PIDResult) -> dict[str, float]:
+    """The four atoms as fractions of their sum, after clipping negative atoms to 0.
+
+    Raises :class:`InvalidInputError` when the atoms sum to 0 (no information about the target).
+
+    >>> shares_of({"redundancy": 1.0, "unique1": 0.0, "unique2": 0.5, "synergy": 0.5})
+    {'redundancy': 0.5, 'unique1': 0.0, 'unique2': 0.25, 'synergy': 0.25}
+    """
+    values = atoms.atoms if isinstance(atoms, PIDResult) else atoms
+    clipped = {a: max(float(values[a]), 0.0) for a in ATOMS}
+    total = sum(clipped.values())
+    if not total > 0:
+        raise InvalidInputError(
+            "the modalities carry no information about the target (every PID atom is 0), so "
+            "there is no interaction profile to base a recommendation on."
+        )
+    return {a: v / total for a, v in clipped.items()}
+
+
+def choose_estimator(x1: Any, x2: Any, y: Any) -> tuple[str, str]:
+    """The estimator ``estimator="auto"`` uses for these samples, and a sentence saying why.
+
+    ``"discrete"`` when every column of X1 and X2 is non-numeric or has at most
+    :data:`MAX_DISCRETE_VALUES` distinct values; otherwise ``"cluster"`` when Y is discrete in
+    that sense, else ``"copula"``.
+
+    >>> import numpy as np
+    >>> choose_estimator(np.arange(200) % 3, np.arange(200) % 2, np.arange(200) % 2)[0]
+    'discrete'
+    """
+    cols1, cols2 = _continuous_columns(x1), _continuous_columns(x2)
+    if not cols1 and not cols2:
+        return "discrete", (f"discrete: every column of x1 and x2 has at most "
+                            f"{MAX_DISCRETE_VALUES} distinct values; counted exactly (plug-in)")
+    which = " and ".join(f"{n} has {c} column(s)" for n, c in (("x1", cols1), ("x2", cols2)) if c)
+    if not _continuous_columns(y):
+        return "cluster", (f"cluster: {which} with more than {MAX_DISCRETE_VALUES} distinct "
+                           "values and y is discrete")
+    return "copula", (f"copula: {which} with more than {MAX_DISCRETE_VALUES} distinct values "
+                      "and y is continuous")
+
+
+def profile_interactions(
+    data: Any,
+    x2: Any = None,
+    y: Any = None,
+    *,
+    modalities: Sequence[str] | None = None,
+    target: str | None = None,
+    estimator: str = "auto",
+    method: str = "broja",
+    n_clusters: int = 10,
+    n_components: int | None = 8,
+    n_bootstrap: int = 0,
+    confidence: float = 0.95,
+    random_state: int = 0,
+    progress: bool = True,
+) -> InteractionProfile:
+    """Estimate the PID of two modalities and a target, and normalise it into shares.
+
+    Parameters
+    ----------
+    data : MultimodalDataset or array-like
+        A dataset (then ``modalities`` picks X1 and X2, default its two modalities, and
+        ``target`` picks Y, default its default target), or the samples of X1 with ``x2`` and
+        ``y`` given. Modalities with more than one axis per sample (images, sequences) are
+        flattened.
+    x2, y : array-like, optional
+        Samples of X2 and Y when ``data`` holds X1.
+    modalities : pair of str, optional
+        Names of X1 and X2 in a dataset.
+    target : str, optional
+        Target of a dataset.
+    estimator : {"auto", "discrete", "cluster", "gaussian", "copula"}
+        ``"auto"`` follows :func:`choose_estimator`. ``"discrete"`` counts the values
+        (:func:`interplay.quantify`); ``"cluster"`` standardises each modality, keeps
+        ``n_components`` principal components and k-means clusters them
+        (:func:`interplay.cluster_pid`); ``"gaussian"`` and ``"copula"`` fit a joint Gaussian
+        to the samples or to their rank-normal scores.
+    method : str
+        Redundancy measure (``"broja"``, ``"mmi"``, ...).
+    n_clusters, n_components : int
+        Settings of the cluster estimator (``n_components=None``: no PCA). The plug-in table
+        has ``n_clusters**2 * |Y|`` cells; keep at least 5 samples per cell.
+    n_bootstrap : int
+        Bootstrap resamples for intervals of the shares (discrete and cluster estimators).
+    confidence : float
+        Coverage of the intervals.
+    random_state : int
+        Seed of k-means and of the bootstrap.
+    progress : bool
+        Show a progress bar while resampling.
+
+    Returns
+    -------
+    InteractionProfile
+
+    Notes
+    -----
+    The plug-in estimates behind the discrete and cluster estimators are biased upwards by
+    about ``(|X1 X2| - 1)(|Y| - 1) / (2 N ln 2)`` bits, mostly into the synergy; with few
+    samples per joint cell the synergy share is inflated and the profile carries a warning.
+    The cluster estimator loses information that the clusters merge, which can move
+    information between atoms (see :func:`interplay.cluster_sensitivity`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.integers(0, 2, 4000), rng.integers(0, 2, 4000)
+    >>> p = profile_interactions(a, b, a ^ b, progress=False)
+    >>> p.dominant, p.estimator, round(p.shares["synergy"], 2)
+    ('synergy', 'discrete', 1.0)
+    """
+    x1, x2, y, names, target_name = _samples(data, x2, y, modalities, target)
+    check_choice(estimator, "estimator", ESTIMATORS)
+    k = check_int(n_clusters, "n_clusters", minimum=2)
+    comps = None if n_components is None else check_int(n_components, "n_components", minimum=1)
+    n_boot = check_int(n_bootstrap, "n_bootstrap", minimum=0)
+    conf = check_float(confidence, "confidence", low=0.0, high=1.0, low_open=True,
+                       high_open=True)
+    seed = check_int(random_state, "random_state", minimum=0)
+    if estimator == "auto":
+        chosen, reason = choose_estimator(x1, x2, y)
+    else:
+        chosen, reason = estimator, f"{estimator}: chosen by the caller"
+    if n_boot and chosen not in ("discrete", "cluster"):
+        raise InvalidInputError(
+            f"`n_bootstrap` gives intervals for the discrete and cluster estimators only; the "
+            f"estimator is {chosen!r}. Set n_bootstrap=0."
+        )
+    labels: tuple[Any, Any] = (x1, x2)  # what the bootstrap resamples: values or cluster labels
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("always")
+        if chosen == "discrete":
+            result = quantify(x1, x2, y, method=method, random_state=seed, progress=False)
+        elif chosen == "cluster":
+            a1, a2 = check_samples(x1, "x1", min_samples=2), check_samples(x2, "x2", min_samples=2)
+            result = cluster_pid(a1, a2, y, n_clusters=k, n_components=comps, method=method,
+                                 random_state=seed)
+            if n_boot:  # the same (seeded) clustering, for the bootstrap of the shares
+                labels = tuple(cluster_labels(reduce_dimension(a, comps), k, seed)
+                               for a in (a1, a2))
+            reason += (f"; each modality standardised, "
+                       f"{'all columns' if comps is None else f'{comps} principal components'}"
+                       f", {k} k-means clusters")
+        else:
+            z = [check_samples(v, n, min_samples=2) for v, n in ((x1, "x1"), (x2, "x2"), (y, "y"))]
+            fit = gaussian_pid_from_samples if chosen == "gaussian" else copula_pid
+            result = fit(*z, method)
+    for w in caught:  # warned once, from here, in their own category
+        _warnings.warn(w.message, w.category, stacklevel=2)
+    notes = tuple(dict.fromkeys([*result.warnings, *(str(w.message) for w in caught)]))
+    share_ci = None
+    if n_boot:
+        share_ci = _share_intervals(labels, y, method, n_boot, conf, seed, progress)
+    return InteractionProfile(
+        shares=shares_of(result), pid=result, estimator=chosen, reason=reason,
+        modalities=names, target=target_name, share_ci=share_ci, warnings=notes,
+    )
+
+
+def _share_intervals(
+    labels: tuple[Any, Any], y: Any, method: str, n_boot: int, confidence: float, seed: int,
+    progress: bool,
+) -> dict[str, tuple[float, float]]:
+    l1, l2 = (np.asarray(v) for v in labels)
+    yy = np.asarray(y)
+
+    def statistic(idx: np.ndarray) -> np.ndarray:
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")
+            r = quantify(l1[idx], l2[idx], yy[idx], method=method, progress=False)
+        atoms = np.clip([getattr(r, a) for a in ATOMS], 0.0, None)
+        return atoms / atoms.sum() if atoms.sum() > 0 else np.full(len(ATOMS), np.nan)
+
+    reps = bootstrap(statistic, yy.shape[0], n_boot, np.random.default_rng(seed),
+                     progress=progress)
+    reps = reps[np.all(np.isfinite(reps), axis=1)]
+    return dict(zip(ATOMS, percentile_intervals(reps, confidence), strict=True))
+
+
+def _samples(data: Any, x2: Any, y: Any, modalities: Sequence[str] | None,
+             target: str | None) -> tuple[Any, Any, Any, tuple[str, str], str]:
+    from ..data.dataset import MultimodalDataset
+
+    if isinstance(data, MultimodalDataset):
+        if x2 is not None or y is not None:
+            raise InvalidInputError(
+                "with a MultimodalDataset as `data`, choose X1, X2 and Y with `modalities` and "
+                "`target`, not with `x2` and `y`."
+            )
+        return _from_dataset(data, modalities, target)
+    if x2 is None or y is None:
+        raise InvalidInputError(
+            "`x2` and `y` are required when `data` holds the samples of X1 (or pass a "
+            f"MultimodalDataset); got x2={'None' if x2 is None else 'given'}, "
+            f"y={'None' if y is None else 'given'}."
+        )
+    if modalities is not None or target is not None:
+        raise InvalidInputError(
+            "`modalities` and `target` select from a MultimodalDataset; with arrays, pass "
+            "x1, x2 and y directly."
+        )
+    n = {name: (np.shape(v)[0] if np.ndim(v) > 0 else 0)
+         for name, v in (("x1", data), ("x2", x2), ("y", y))}
+    if len(set(n.values())) > 1 or 0 in n.values():
+        raise InvalidInputError(
+            "`x1`, `x2` and `y` must hold the same number (>= 1) of samples, got "
+            + ", ".join(f"{k}: {v}" for k, v in n.items()) + "."
+        )
+    return data, x2, y, ("x1", "x2"), "y"
+
+
+def _from_dataset(ds: Any, modalities: Sequence[str] | None, target: str | None
+                  ) -> tuple[Any, Any, Any, tuple[str, str], str]:
+    names = ds.modality_names
+    if modalities is None:
+        if len(names) != 2:
+            raise InvalidInputError(
+                f"`modalities` must name the two modalities to profile; the dataset has "
+                f"{len(names)}: {list(names)}."
+            )
+        pair = tuple(names)
+    else:
+        if isinstance(modalities, str) or len(modalities) != 2 or len(set(modalities)) != 2:
+            raise InvalidInputError(
+                f"`modalities` must be two different modality names, got {modalities!r}."
+            )
+        for m in modalities:
+            check_choice(m, "modalities", list(names))
+        pair = (modalities[0], modalities[1])
+    if target is None and ds.default_target is None:
+        raise InvalidInputError("the dataset has no target; build it with `targets=`.")
+    tname = ds.default_target if target is None else check_choice(
+        target, "target", list(ds.target_names))
+    rows = ds.observed[pair[0]] & ds.observed[pair[1]]
+    if not rows.any():
+        raise InvalidInputError(
+            f"no sample has both {pair[0]!r} and {pair[1]!r} observed; nothing to profile."
+        )
+    n = int(rows.sum())
+    x1, x2 = (np.asarray(ds.modalities[m])[rows].reshape(n, -1) for m in pair)
+    y = np.asarray(ds.targets[tname])[rows]
+    return x1, x2, y, (pair[0], pair[1]), tname
+
+
+def _continuous_columns(values: Any) -> int:
+    """Number of numeric columns with more than :data:`MAX_DISCRETE_VALUES` distinct values."""
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "fiuc" or arr.size == 0:
+        return 0
+    cols = arr.reshape(arr.shape[0], -1)
+    return sum(int(np.unique(cols[:, j]).size > MAX_DISCRETE_VALUES)
+               for j in range(cols.shape[1]))
+
+
+# ---------------------------------------------------------------------------- affinities
+@dataclass(frozen=True)
+class FusionAffinity:
+    """Relative accuracy each fusion reaches on data of each kind of interaction.
+
+    Attributes
+    ----------
+    table : dict
+        ``{fusion: {"redundancy": a_R, "unique": a_U, "synergy": a_S}}``, each in [0, 1]: the
+        fusion's accuracy divided by the best fusion's on the same dataset, averaged over the
+        calibration datasets with weights equal to their share of that kind.
+    source : str
+        Where the calibration comes from.
+    n_datasets : int
+        Number of calibration datasets.
+    """
+
+    table: dict[str, dict[str, float]]
+    source: str = ""
+    n_datasets: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python form (JSON-ready)."""
+        return _jsonable({"table": self.table, "source": self.source,
+                          "n_datasets": self.n_datasets})
+
+
+def calibrate_affinity(
+    profiles: Sequence[InteractionProfile | Mapping[str, float]],
+    accuracies: Sequence[Mapping[str, float]],
+    *,
+    source: str = "",
+) -> FusionAffinity:
+    """Affinities from the accuracies of several fusions on datasets with known profiles.
+
+    For dataset ``d`` with shares ``w_a(d)`` and accuracies ``acc_f(d)``, the relative accuracy
+    is ``r_f(d) = acc_f(d) / max_g acc_g(d)`` and
+
+    .. math::  A[f, a] = \\sum_d w_a(d)\\, r_f(d) \\Big/ \\sum_d w_a(d),
+
+    a kernel (Nadaraya-Watson) estimate of the linear model in :mod:`this module's docstring
+    <interplay.analysis.recommend>`: always within [0, 1] and defined for any number of
+    datasets. It smooths rather than unmixes: a fusion that fails only on synergy looks better
+    on synergy than it is when the synergistic datasets also hold other information. A kind
+    whose shares sum to less than 0.5 over the suite is not covered; its affinity falls back to
+    the fusion's mean relative accuracy.
+
+    Parameters
+    ----------
+    profiles : sequence of InteractionProfile or dict
+        One per dataset: a profile, or a dict with the four shares (``redundancy``,
+        ``unique1``, ``unique2``, ``synergy``).
+    accuracies : sequence of dict
+        One per dataset, ``{fusion: accuracy}``, every dataset with the same fusions and
+        accuracies > 0 for at least one of them.
+    source : str
+        Description of the suite, kept in the result.
+
+    Returns
+    -------
+    FusionAffinity
+
+    Examples
+    --------
+    >>> xor = {"redundancy": 0, "unique1": 0, "unique2": 0, "synergy": 1}
+    >>> rdn = {"redundancy": 1, "unique1": 0, "unique2": 0, "synergy": 0}
+    >>> aff = calibrate_affinity([xor, rdn], [{"early": 0.5, "tensor": 1.0},
+    ...                                       {"early": 0.9, "tensor": 0.9}])
+    >>> aff.table["early"]["synergy"], aff.table["tensor"]["redundancy"]
+    (0.5, 1.0)
+    """
+    if isinstance(profiles, (str, bytes)) or not isinstance(profiles, Sequence) or \
+            isinstance(accuracies, (str, bytes)) or not isinstance(accuracies, Sequence):
+        raise InvalidInputError("`profiles` and `accuracies` must be sequences, one per dataset.")
+    if len(profiles) != len(accuracies) or not profiles:
+        raise InvalidInputError(
+            f"`profiles` and `accuracies` must have the same length >= 1, got {len(profiles)} "
+            f"and {len(accuracies)}."
+        )
+    weights = np.array([_kinds_of(p, f"profiles[{i}]") for i, p in enumerate(profiles)])
+    fusions = _fusion_names(accuracies)
+    rel = np.array([_relative(acc, fusions, i) for i, acc in enumerate(accuracies)])
+    table: dict[str, dict[str, float]] = {}
+    covered = weights.sum(axis=0) >= MIN_KIND_WEIGHT
+    for j, f in enumerate(fusions):
+        mean = float(rel[:, j].mean())
+        table[f] = {
+            kind: (float(weights[:, k] @ rel[:, j] / weights[:, k].sum()) if covered[k]
+                   else mean)
+            for k, kind in enumerate(KINDS)
+        }
+    return FusionAffinity(table=table, source=source, n_datasets=len(profiles))
+
+
+def _kinds_of(profile: Any, name: str) -> list[float]:
+    if isinstance(profile, InteractionProfile):
+        shares = profile.shares
+    elif isinstance(profile, Mapping) and all(a in profile for a in ATOMS):
+        shares = shares_of(profile)
+    else:
+        raise InvalidInputError(
+            f"`{name}` must be an InteractionProfile or a dict with keys {list(ATOMS)}, got "
+            f"{type(profile).__name__}."
+        )
+    return [shares["redundancy"], shares["unique1"] + shares["unique2"], shares["synergy"]]
+
+
+def _fusion_names(accuracies: Sequence[Mapping[str, float]]) -> list[str]:
+    first = accuracies[0]
+    if not isinstance(first, Mapping) or not first:
+        raise InvalidInputError(
+            f"`accuracies[0]` must be a non-empty dict {{fusion: accuracy}}, got {first!r}."
+        )
+    names = sorted(first)
+    for i, acc in enumerate(accuracies):
+        if not isinstance(acc, Mapping) or sorted(acc) != names:
+            got = sorted(acc) if isinstance(acc, Mapping) else type(acc).__name__
+            raise InvalidInputError(
+                f"`accuracies[{i}]` must hold the fusions {names}, got {got}."
+            )
+    return names
+
+
+def _relative(acc: Mapping[str, float], fusions: list[str], i: int) -> list[float]:
+    values = [check_float(acc[f], f"accuracies[{i}][{f!r}]", low=0.0) for f in fusions]
+    best = max(values)
+    if not best > 0:
+        raise InvalidInputError(f"`accuracies[{i}]` must have at least one accuracy > 0.")
+    return [v / best for v in values]
+
+
+# Calibrated on the 8 calibration datasets of benchmarks/model_selection_study.py
+# (full run, seeds 0 and 1); see docs/model-selection.md. Regenerate with that script.
+DEFAULT_AFFINITY = FusionAffinity(
+    table={
+        "cross_attention": {"redundancy": 0.99, "unique": 0.99, "synergy": 0.97},
+        "early": {"redundancy": 1.0, "unique": 1.0, "synergy": 0.6},
+        "gated": {"redundancy": 0.99, "unique": 0.99, "synergy": 0.7},
+        "late": {"redundancy": 1.0, "unique": 1.0, "synergy": 0.6},
+        "low_rank_tensor": {"redundancy": 0.99, "unique": 0.99, "synergy": 0.99},
+        "multiplicative": {"redundancy": 0.99, "unique": 0.99, "synergy": 0.99},
+        "perceiver": {"redundancy": 0.99, "unique": 0.99, "synergy": 0.8},
+        "poe": {"redundancy": 0.99, "unique": 0.99, "synergy": 0.99},
+        "tensor": {"redundancy": 0.99, "unique": 0.99, "synergy": 0.99},
+    },
+    source="provisional",
+    n_datasets=0,
+)
+
+
+# ------------------------------------------------------------------------ recommendation
+@dataclass(frozen=True)
+class RankedFusion:
+    """One fusion in a ranking.
+
+    Attributes
+    ----------
+    name : str
+        The fusion's registry name.
+    score : float
+        Predicted accuracy relative to the best fusion, in [0, 1].
+    reason : str
+        What the fusion can represent, and so which interactions it suits.
+    affinity : dict
+        Its calibrated relative accuracy on redundant, unique and synergistic data.
+    """
+
+    name: str
+    score: float
+    reason: str
+    affinity: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """Fusions ranked by the relative accuracy predicted for a dataset's interaction profile.
+
+    Attributes
+    ----------
+    ranking : tuple of RankedFusion
+        Best first; ``score`` is the predicted accuracy relative to the best fusion.
+    profile : InteractionProfile or None
+        The profile the ranking is for (None when shares were given as a dict).
+    shares : dict
+        The four shares used.
+    affinity_source : str
+        Where the affinities come from.
+    """
+
+    ranking: tuple[RankedFusion, ...]
+    profile: InteractionProfile | None
+    shares: dict[str, float]
+    affinity_source: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def best(self) -> str:
+        """Name of the top-ranked fusion."""
+        return self.ranking[0].name
+
+    @property
+    def names(self) -> list[str]:
+        """Fusion names, best first."""
+        return [r.name for r in self.ranking]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python form (JSON-ready)."""
+        return _jsonable({
+            "best": self.best,
+            "ranking": [{"name": r.name, "score": r.score, "reason": r.reason,
+                         "affinity": r.affinity} for r in self.ranking],
+            "shares": self.shares,
+            "affinity_source": self.affinity_source,
+            "notes": list(self.notes),
+            "profile": None if self.profile is None else self.profile.to_dict(),
+        })
+
+    def to_json(self, **kwargs: Any) -> str:
+        """JSON text of :meth:`to_dict`."""
+        kwargs.setdefault("indent", 2)
+        return json.dumps(self.to_dict(), **kwargs)
+
+
+def recommend_fusion(
+    profile: InteractionProfile | Mapping[str, float] | PIDResult,
+    candidates: Sequence[str] | None = None,
+    *,
+    affinity: FusionAffinity | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> Recommendation:
+    """Rank fusion modules for a dataset by their predicted accuracy relative to the best.
+
+    The score of fusion ``f`` is ``w_R A[f,R] + (w_U1 + w_U2) A[f,U] + w_S A[f,S]`` with ``w``
+    the profile's shares and ``A`` the affinities (see the module docstring). Scores closer
+    than ``tolerance`` are not told apart: the ranking takes the best remaining score, and
+    ranks every remaining fusion within ``tolerance`` of it by simplicity (:data:`SIMPLICITY`:
+    fewer parameters and cross-modal terms first), then repeats with the rest. This is
+    Occam's razor at the resolution of the calibration, whose seed-to-seed spread of relative
+    accuracy is about half a percent.
+
+    Parameters
+    ----------
+    profile : InteractionProfile, PIDResult or dict
+        From :func:`profile_interactions`, a PID, or a dict with the four atoms or shares
+        (``redundancy``, ``unique1``, ``unique2``, ``synergy``; normalised here).
+    candidates : sequence of str, optional
+        Fusions to rank (default: every fusion in the affinity table).
+    affinity : FusionAffinity, optional
+        Default :data:`DEFAULT_AFFINITY`; see :func:`calibrate_affinity` to make your own.
+    tolerance : float
+        Predicted relative accuracies closer than this count as equal (0: rank by score only).
+
+    Returns
+    -------
+    Recommendation
+
+    Raises
+    ------
+    InvalidInputError
+        On a profile without information (all atoms 0), an empty or repeated candidate list,
+        or a candidate the affinity table does not cover.
+
+    Examples
+    --------
+    >>> xor = {"redundancy": 0.0, "unique1": 0.0, "unique2": 0.0, "synergy": 1.0}
+    >>> recommend_fusion(xor, ["early", "late", "tensor"]).best
+    'tensor'
+    >>> copy = {"redundancy": 1.0, "unique1": 0.0, "unique2": 0.0, "synergy": 0.0}
+    >>> recommend_fusion(copy, ["early", "tensor"]).best
+    'early'
+    """
+    aff = DEFAULT_AFFINITY if affinity is None else affinity
+    if not isinstance(aff, FusionAffinity):
+        raise InvalidInputError(
+            f"`affinity` must be a FusionAffinity (see calibrate_affinity), got "
+            f"{type(aff).__name__}."
+        )
+    if isinstance(profile, InteractionProfile):
+        shares = profile.shares
+    elif isinstance(profile, (PIDResult, Mapping)):
+        if isinstance(profile, Mapping) and not all(a in profile for a in ATOMS):
+            raise InvalidInputError(
+                f"`profile` as a dict must have the keys {list(ATOMS)}, got {sorted(profile)}."
+            )
+        shares = shares_of(profile)
+    else:
+        raise InvalidInputError(
+            "`profile` must be an InteractionProfile (see profile_interactions), a PIDResult "
+            f"or a dict of the four atoms, got {type(profile).__name__}."
+        )
+    names = _check_candidates(candidates, aff)
+    tol = check_float(tolerance, "tolerance", low=0.0, high=1.0)
+    w = dict(zip(KINDS, _kinds_of(shares, "profile"), strict=True))
+    scores = {f: sum(w[k] * aff.table[f][k] for k in KINDS) for f in names}
+    ranking = tuple(
+        RankedFusion(f, float(scores[f]), FUSION_NOTES.get(f, "known only from its calibration"),
+                     dict(aff.table[f]))
+        for f in _occam_order(scores, tol))
+    return Recommendation(
+        ranking=ranking,
+        profile=profile if isinstance(profile, InteractionProfile) else None,
+        shares=dict(shares), affinity_source=aff.source,
+    )
+
+
+def _occam_order(scores: Mapping[str, float], tolerance: float) -> list[str]:
+    """Best score first; among scores within ``tolerance`` of the best left, simplest first."""
+    simple = {f: i for i, f in enumerate(SIMPLICITY)}
+    left = dict(scores)
+    order: list[str] = []
+    while left:
+        top = max(left.values())
+        block = [f for f, v in left.items() if v >= top - tolerance - 1e-12]
+        block.sort(key=lambda f: (simple.get(f, len(simple)), f))
+        order += block
+        for f in block:
+            del left[f]
+    return order
+
+
+def _check_candidates(candidates: Sequence[str] | None, aff: FusionAffinity) -> list[str]:
+    if candidates is None:
+        return sorted(aff.table)
+    if isinstance(candidates, str) or not isinstance(candidates, Sequence) or not candidates:
+        raise InvalidInputError(
+            f"`candidates` must be a non-empty list of fusion names, got {candidates!r}."
+        )
+    if len(set(candidates)) != len(candidates):
+        raise InvalidInputError(f"`candidates` names a fusion twice: {list(candidates)}.")
+    for c in candidates:
+        if c not in aff.table:
+            raise InvalidInputError(
+                f"`candidates` holds {c!r}, which the affinity table does not cover; it knows "
+                f"{', '.join(sorted(aff.table))}. Calibrate it with calibrate_affinity."
+            )
+    return list(candidates)
