@@ -13,8 +13,9 @@ Protocol (the same for every model; ``--quick`` shrinks it for a smoke run):
 * data: the chosen modalities (``DATASETS``), one stratified train/validation/test split
   (65/10/25 %, split seed 0) shared by all seeds; every feature standardised with the training
   split's mean and standard deviation;
-* encoders: vectors -> MLP (one hidden layer of 64), 8x8 images -> CNN (16 and 32 channels),
-  MFCC frames -> 1-D conv (hidden 32, 2 layers), all to 16 features;
+* encoders: 8x8 images -> CNN (16 and 32 channels); everything else, including the
+  fixed-length 20x13 MFCC frames (flattened), -> MLP (one hidden layer of 64); all to 16
+  features;
 * fusions: registry defaults, fused size 32, linear classification head; a unimodal baseline
   is the same encoder with a linear head on its 16 features; the ensemble averages the
   probabilities of the unimodal baselines of the same seed (no further training);
@@ -91,7 +92,7 @@ class Protocol:
     max_samples: int | None = None
 
 
-QUICK = Protocol(seeds=(0, 1), max_epochs=3, patience=2, noise_levels=(0.0, 1.0, 4.0),
+QUICK = Protocol(seeds=(0, 1), max_epochs=2, patience=1, noise_levels=(0.0, 1.0, 4.0),
                  noise_repeats=1, max_samples=400)
 
 
@@ -110,13 +111,14 @@ DATASETS = {
         "mfeat", ("fou", "kar", "mor"), "digit",
         "three different feature families (Fourier contour coefficients, Karhunen-Loeve "
         "pixel coefficients, six morphological features), each imperfect alone (logistic "
-        "regression 0.82 / 0.94 / 0.71) but 0.98 together, so fusion has room to help; fac "
-        "and pix are left out because alone they are already near the ceiling (0.99 / 0.96)",
+        "regression, docs/datasets.md protocol: 0.82 / 0.94 / 0.71) but 0.98 together, so "
+        "fusion has room to help; fac and pix are left out because alone they are already "
+        "near the ceiling (0.99 / 0.96)",
     ),
     "av-digits": DatasetSpec(
         "av-digits", ("image", "audio"), "digit",
         "both modalities: noisy 8x8 digit image and MFCCs of the spoken digit "
-        "(logistic regression 0.72 / 0.88 alone, 0.96 together)",
+        "(logistic regression, docs/datasets.md protocol: 0.72 / 0.88 alone, 0.96 together)",
     ),
 }
 
@@ -137,9 +139,9 @@ class Prepared:
 def prepare(spec: DatasetSpec, protocol: Protocol) -> Prepared:
     """Load, subsample (``max_samples``), split stratified, standardise with training statistics.
 
-    Images gain a channel axis, ``(N, H, W) -> (N, 1, H, W)``. Each entry of a sample is
-    standardised on its own (per pixel, per MFCC frame and coefficient); constant entries keep
-    a scale of 1.
+    Images gain a channel axis, ``(N, H, W) -> (N, 1, H, W)``; other modalities are flattened
+    to ``(N, n_features)``. Each entry of a sample is standardised on its own (per feature,
+    pixel, or MFCC frame and coefficient); constant entries keep a scale of 1.
     """
     ds = load_dataset(spec.name).select(modalities=list(spec.modalities))
     if protocol.max_samples is not None and protocol.max_samples < ds.n_samples:
@@ -152,6 +154,8 @@ def prepare(spec: DatasetSpec, protocol: Protocol) -> Prepared:
     for m in spec.modalities:
         if kinds[m] == "image":
             arrays[m] = arrays[m][:, None]
+        else:
+            arrays[m] = arrays[m].reshape(len(arrays[m]), -1)
     stats = {}
     for m, x in arrays.items():
         train = x[parts[0]].astype(np.float64)
@@ -173,9 +177,7 @@ def make_encoder(kind: str, shape: tuple[int, ...], dim: int) -> nn.Module:
     """The encoder every model uses for a modality of this kind (see the module docstring)."""
     if kind == "image":
         return create_encoder("image", shape, dim, channels=(16, 32))
-    if kind in ("audio", "sequence"):
-        return create_encoder("audio", shape, dim, hidden_dim=32, n_layers=2)
-    return create_encoder("vector", int(np.prod(shape)), dim, hidden_dims=(64,))
+    return create_encoder("vector", shape, dim, hidden_dims=(64,))
 
 
 def build_fusion_model(name: str, data: Prepared, protocol: Protocol) -> MultimodalModel:
@@ -217,15 +219,35 @@ def train(model: nn.Module, data: Prepared, protocol: Protocol, seed: int) -> di
             "val_accuracy": result.metrics["val_accuracy"]}
 
 
+def warm_up(data: Prepared, protocol: Protocol) -> None:
+    """One untimed epoch, so that one-off costs (lazy imports, allocator) miss the timings."""
+    model = build_unimodal_model(next(iter(data.shapes)), data, protocol)
+    Trainer(max_epochs=1, batch_size=protocol.batch_size, progress=False).fit(Task(model),
+                                                                               data.train)
+
+
 def sweep(model: nn.Module, data: Prepared, protocol: Protocol, seed: int,
           order: Sequence[str]) -> dict[str, Any]:
-    """Test accuracy and the robustness sweep of a trained model."""
+    """Test accuracy, the robustness sweep and gate statistics of a trained model."""
     model.eval()
     inputs, y = data.test
     result = robustness_sweep(predictor(model, order), inputs, y,
                               noise_levels=protocol.noise_levels, mask_order=order,
                               n_repeats=protocol.noise_repeats, random_state=seed)
-    return {"test_accuracy": result.clean, "robustness": result.to_dict()}
+    return {"test_accuracy": result.clean, "robustness": result.to_dict(),
+            **gate_statistics(model, inputs)}
+
+
+def gate_statistics(model: nn.Module, inputs: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """For a fusion with per-sample modality weights (``gated``): their mean per modality, and
+    the fraction of samples whose largest weight exceeds 0.9 (a gate that picks one modality)."""
+    fusion = getattr(model, "fusion", None)
+    if not hasattr(fusion, "weights"):
+        return {}
+    with torch.no_grad():
+        w = fusion.weights(model.encode(inputs))
+    return {"gate_mean": dict(zip(model.modalities, w.mean(dim=0).tolist(), strict=True)),
+            "gate_above_0.9": float((w.max(dim=1).values > 0.9).double().mean())}
 
 
 def compare_curves(run: dict[str, Any], baseline: dict[str, Any],
@@ -238,6 +260,12 @@ def compare_curves(run: dict[str, Any], baseline: dict[str, Any],
 
 
 # ------------------------------------------------------------------------------ a dataset
+def fit_and_sweep(model: nn.Module, data: Prepared, protocol: Protocol, seed: int,
+                  order: Sequence[str]) -> dict[str, Any]:
+    return {"seed": seed, **train(model, data, protocol, seed),
+            **sweep(model, data, protocol, seed, order)}
+
+
 def run_dataset(spec: DatasetSpec, protocol: Protocol, fusions: Sequence[str],
                 bar: Any) -> dict[str, Any]:
     """Train and sweep every model on one dataset over all seeds."""
@@ -245,26 +273,25 @@ def run_dataset(spec: DatasetSpec, protocol: Protocol, fusions: Sequence[str],
     order = tuple(data.shapes)
     models: dict[str, dict[str, Any]] = {}
 
-    def record(name: str, kind: str, model: nn.Module, run: dict[str, Any]) -> None:
-        entry = models.setdefault(name, {"kind": kind, "parameters": n_parameters(model),
-                                         "runs": [], "failures": []})
-        entry["runs"].append(run)
+    def entry(name: str, kind: str, model: nn.Module) -> dict[str, Any]:
+        return models.setdefault(name, {"kind": kind, "parameters": n_parameters(model),
+                                        "runs": [], "failures": []})
 
+    warm_up(data, protocol)
     job = bar.add_task(spec.name, total=len(protocol.seeds) * (len(fusions) + len(order)))
     for seed in protocol.seeds:
         unimodal = {}
         for m in order:
             seed_everything(seed)
-            model = build_unimodal_model(m, data, protocol)
-            run = {"seed": seed, **train(model, data, protocol, seed),
-                   **sweep(model, data, protocol, seed, order)}
-            record(f"{m} only", "unimodal", model, run)
-            unimodal[m] = (model, run)
+            unimodal[m] = build_unimodal_model(m, data, protocol)
+            entry(f"{m} only", "unimodal", unimodal[m])["runs"].append(
+                fit_and_sweep(unimodal[m], data, protocol, seed, order))
             bar.advance(job)
-        ensemble = UnimodalEnsemble({m: mod for m, (mod, _) in unimodal.items()})
-        base = {"seed": seed, "train_seconds": sum(r["train_seconds"] for _, r in unimodal.values()),
+        ensemble = UnimodalEnsemble(unimodal)
+        seconds = sum(models[f"{m} only"]["runs"][-1]["train_seconds"] for m in order)
+        base = {"seed": seed, "train_seconds": seconds,
                 **sweep(ensemble, data, protocol, seed, order)}
-        record(ENSEMBLE, "ensemble", ensemble, base)
+        entry(ENSEMBLE, "ensemble", ensemble)["runs"].append(base)
         for m in order:
             compare_curves(models[f"{m} only"]["runs"][-1], base, protocol.noise_levels)
         compare_curves(base, base, protocol.noise_levels)
@@ -272,20 +299,17 @@ def run_dataset(spec: DatasetSpec, protocol: Protocol, fusions: Sequence[str],
             seed_everything(seed)
             model = build_fusion_model(name, data, protocol)
             try:
-                run = {"seed": seed, **train(model, data, protocol, seed),
-                       **sweep(model, data, protocol, seed, order)}
+                run = fit_and_sweep(model, data, protocol, seed, order)
             except ConvergenceError as exc:
-                models.setdefault(name, {"kind": "fusion", "parameters": n_parameters(model),
-                                         "runs": [], "failures": []})
-                models[name]["failures"].append({"seed": seed, "error": str(exc)})
+                entry(name, "fusion", model)["failures"].append({"seed": seed, "error": str(exc)})
             else:
                 compare_curves(run, base, protocol.noise_levels)
-                record(name, "fusion", model, run)
+                entry(name, "fusion", model)["runs"].append(run)
             bar.advance(job)
     chance = models[ENSEMBLE]["runs"][0]["robustness"]["chance"]
-    for entry in models.values():
-        entry["summary"] = summarise(entry["runs"], order)
-        entry["flags"] = flags(entry, chance)
+    for e in models.values():
+        e["summary"] = summarise(e["runs"], order)
+        e["flags"] = flags(e, chance)
     return {
         "modalities": list(order), "why": spec.why, "target": spec.target,
         "n_classes": data.n_classes,
@@ -310,6 +334,9 @@ def summarise(runs: list[dict[str, Any]], order: Sequence[str]) -> dict[str, Any
             row[f"effective_{m}"] = run["effective_robustness"][m]
         row["relative_mean"] = float(np.mean([run["relative_robustness"][m] for m in order]))
         row["effective_mean"] = float(np.mean([run["effective_robustness"][m] for m in order]))
+        if "gate_mean" in run:
+            row.update({f"gate_{m}": run["gate_mean"][m] for m in order})
+            row["gate_above_0.9"] = run["gate_above_0.9"]
         rows.append(row)
     summary = summarize_seeds(rows)
     curves = {m: np.mean([r["robustness"]["noisy"][m] for r in runs], axis=0).tolist()
@@ -378,44 +405,107 @@ def robustness_table(res: dict[str, Any], levels: Sequence[float]) -> list[str]:
 
 
 def conclusions(res: dict[str, Any]) -> list[str]:
-    """Statements that follow from the numbers of one dataset (no hand-written claims)."""
+    """Statements that follow from the numbers of one dataset; each is computed, none is typed
+    in, and the interpretations are emitted only when the numbers that support them hold."""
     models = res["models"]
     ok = [n for n in ranked(models) if models[n]["summary"]]
-    acc = {n: models[n]["summary"]["mean"]["test_accuracy"] for n in ok}
-    sd = {n: models[n]["summary"]["std"]["test_accuracy"] or 0.0 for n in ok}
     fusions = [n for n in ok if models[n]["kind"] == "fusion"]
-    unimodal = [n for n in ok if models[n]["kind"] == "unimodal"]
-    ens = acc[ENSEMBLE]
-    out = []
+    out = accuracy_findings(models, ok, fusions) if fusions else []
     if fusions:
-        best, worst = fusions[0], fusions[-1]
-        out.append(f"Best fusion: `{best}` ({acc[best]:.3f}); weakest: `{worst}` "
-                   f"({acc[worst]:.3f}); best unimodal baseline: {unimodal[0]} "
-                   f"({acc[unimodal[0]]:.3f}); unimodal ensemble: {ens:.3f}.")
-        above = [f"`{n}`" for n in fusions if acc[n] - sd[n] > ens + sd[ENSEMBLE]]
-        below = [f"`{n}`" for n in fusions if acc[n] + sd[n] < ens - sd[ENSEMBLE]]
-        out.append("Fusions above the ensemble by more than one std on both sides: "
-                   + (", ".join(above) or "none") + "; below it: " + (", ".join(below) or "none")
-                   + "; the rest are within the seed spread.")
-        below_uni = [f"`{n}`" for n in fusions if acc[n] < acc[unimodal[0]]]
-        if below_uni:
-            out.append("Fusions below the best unimodal baseline: " + ", ".join(below_uni) + ".")
-        rel = {n: models[n]["summary"]["mean"]["relative_mean"] for n in fusions}
-        eff = {n: models[n]["summary"]["mean"]["effective_mean"] for n in fusions}
-        most, least = max(rel, key=rel.get), min(rel, key=rel.get)
-        out.append(f"Under noise, relative to the ensemble (averaged over the noised modality): "
-                   f"most robust area `{most}` ({rel[most]:.3f}), least `{least}` "
-                   f"({rel[least]:.3f}); effective robustness ranges from "
-                   f"{min(eff.values()):+.3f} to {max(eff.values()):+.3f}.")
-        for m in res["modalities"]:
-            drop = {n: models[n]["summary"]["mean"][f"dropped_{m}"] for n in fusions + [ENSEMBLE]}
-            worst_drop = min(drop, key=drop.get)
-            out.append(f"With `{m}` dropped, the ensemble keeps {drop[ENSEMBLE]:.3f}; the fusions "
-                       f"range from {min(drop[n] for n in fusions):.3f} (`{worst_drop}`) to "
-                       f"{max(drop[n] for n in fusions):.3f}.")
+        out += robustness_findings(models, fusions, res["modalities"])
+        out += competition_finding(models, ok, fusions)
+        out += gate_findings(models, fusions, res["modalities"])
     for n in models:
-        for f in models[n]["flags"]:
-            out.append(f"**`{n}`**: {f}.")
+        out += [f"**`{n}`**: {f}." for f in models[n]["flags"]]
+    return out
+
+
+def _mean(models: dict[str, Any], name: str, key: str) -> float:
+    return models[name]["summary"]["mean"][key]
+
+
+def accuracy_findings(models: dict[str, Any], ok: list[str], fusions: list[str]) -> list[str]:
+    acc = {n: _mean(models, n, "test_accuracy") for n in ok}
+    sd = {n: models[n]["summary"]["std"]["test_accuracy"] or 0.0 for n in ok}
+    best_uni = next(n for n in ok if models[n]["kind"] == "unimodal")
+    ens = acc[ENSEMBLE]
+    out = [f"Best fusion: `{fusions[0]}` ({acc[fusions[0]]:.3f}); weakest: `{fusions[-1]}` "
+           f"({acc[fusions[-1]]:.3f}); best unimodal baseline: {best_uni} "
+           f"({acc[best_uni]:.3f}); unimodal ensemble: {ens:.3f}."]
+    above = [f"`{n}`" for n in fusions if acc[n] - sd[n] > ens + sd[ENSEMBLE]]
+    below = [f"`{n}`" for n in fusions if acc[n] + sd[n] < ens - sd[ENSEMBLE]]
+    text = ("Fusions above the ensemble by more than one std on both sides: "
+            + (", ".join(above) or "none") + "; below it: " + (", ".join(below) or "none"))
+    out.append(text + ("; the rest are within the seed spread."
+                       if len(above) + len(below) < len(fusions) else "."))
+    below_uni = [f"`{n}`" for n in fusions if acc[n] < acc[best_uni]]
+    if below_uni:
+        out.append(f"Fusions below the best unimodal baseline: {', '.join(below_uni)}.")
+    return out
+
+
+def robustness_findings(models: dict[str, Any], fusions: list[str],
+                        order: Sequence[str]) -> list[str]:
+    rel = {n: _mean(models, n, "relative_mean") for n in fusions}
+    eff = {n: _mean(models, n, "effective_mean") for n in fusions}
+    most, least = max(rel, key=rel.get), min(rel, key=rel.get)
+    out = [f"Under noise, relative to the ensemble (averaged over the noised modality): most "
+           f"robust area `{most}` ({rel[most]:.3f}), least `{least}` ({rel[least]:.3f}); "
+           f"effective robustness ranges from {min(eff.values()):+.3f} to "
+           f"{max(eff.values()):+.3f}."]
+    for m in order:
+        drop = {n: _mean(models, n, f"dropped_{m}") for n in fusions}
+        lo, hi = min(drop, key=drop.get), max(drop, key=drop.get)
+        out.append(f"With `{m}` dropped, the ensemble keeps "
+                   f"{_mean(models, ENSEMBLE, f'dropped_{m}'):.3f}; the fusions range from "
+                   f"{drop[lo]:.3f} (`{lo}`) to {drop[hi]:.3f} (`{hi}`).")
+    return out
+
+
+def competition_finding(models: dict[str, Any], ok: list[str], fusions: list[str]) -> list[str]:
+    """When the ensemble beats every fusion: the evidence for modality competition."""
+    if _mean(models, ENSEMBLE, "test_accuracy") <= _mean(models, fusions[0], "test_accuracy"):
+        return []
+    unimodal = [n for n in ok if models[n]["kind"] == "unimodal"]
+    strongest = unimodal[0].removesuffix(" only")
+    stops = [r["epochs"] for n in fusions for r in models[n]["runs"]]
+    others = ", ".join(f"{n} {_mean(models, n, 'epochs'):.0f}" for n in unimodal[1:])
+    drop = [_mean(models, n, f"dropped_{strongest}") for n in fusions]
+    late = []
+    if "late" in fusions:
+        late = [f"`late` is architecturally close to the ensemble (a linear head on the mean of "
+                f"per-modality linear maps averages per-modality logits, where the ensemble "
+                f"averages probabilities), yet trained jointly it reaches "
+                f"{_mean(models, 'late', 'test_accuracy'):.3f} against the ensemble's "
+                f"{_mean(models, ENSEMBLE, 'test_accuracy'):.3f}."]
+    return [
+        f"No fusion reaches the unimodal ensemble. The numbers fit modality competition in "
+        f"joint training (Wang et al. 2020, 'What makes training multi-modal classification "
+        f"networks hard?'; Peng et al. 2022, OGM-GE): early stopping ends joint training after "
+        f"a median of {np.median(stops):.0f} epochs, while the baselines of the weaker "
+        f"modalities stop after (mean epochs) {others}; and with the strongest modality "
+        f"`{strongest}` dropped the fusions keep {min(drop):.3f} to {max(drop):.3f} where the "
+        f"ensemble keeps {_mean(models, ENSEMBLE, f'dropped_{strongest}'):.3f}, so the other "
+        f"encoders carry less inside a fusion than alone. Modality balancing (gradient "
+        f"modulation, modality dropout) targets this; none is used here.",
+        *late,
+    ]
+
+
+def gate_findings(models: dict[str, Any], fusions: list[str], order: Sequence[str]) -> list[str]:
+    out = []
+    for n in fusions:
+        s = models[n]["summary"]
+        if "gate_above_0.9" not in s["mean"]:
+            continue
+        weights = ", ".join(f"{m} {fmt(s, f'gate_{m}', 2)}" for m in order)
+        out.append(f"`{n}` gate on the test split: mean weights {weights}; fraction of samples "
+                   f"with one weight above 0.9: {fmt(s, 'gate_above_0.9', 2)}.")
+        if s["mean"]["gate_above_0.9"] > 0.5:
+            out.append(f"`{n}` mostly picks a single modality per sample: its softmax gate "
+                       "saturates, and a modality whose weight is near 0 sends almost no "
+                       "gradient into its projection, so once saturated the gate tends to stay on "
+                       "the modality it favours.")
     return out
 
 
@@ -481,11 +571,13 @@ def write_markdown(path: Path, results: dict[str, Any], figures: dict[str, list[
         f"over {len(p['seeds'])} seeds (accuracy: mean ± sample std over the seeds). Written by "
         "`benchmarks/fusion_table.py`; raw numbers in `benchmarks/results/fusion_table.json`.",
         "",
-        "Reproduce (about the stated total time on one core):",
+        "Reproduce:",
         "",
         "```bash",
         f"OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 {results['command']}",
         "```",
+        "",
+        "(`--render-only` redraws the figures and this page from the JSON without training.)",
         "",
         f"Measured with torch {results['environment']['torch']}, numpy "
         f"{results['environment']['numpy']}, Python {results['environment']['python']}, on CPU "
@@ -500,9 +592,9 @@ def write_markdown(path: Path, results: dict[str, Any], figures: dict[str, list[
         "(initialisation, shuffling, noise draws), not split variation. Features standardised "
         "with the training split's statistics."
         + (f" Subsampled to {p['max_samples']} samples." if p["max_samples"] else ""),
-        f"- Encoders (the same for every model): vectors -> MLP (one hidden layer of 64), 8x8 "
-        f"images -> CNN (16, 32 channels, stride 2), MFCC frames -> 1-D conv (hidden 32, 2 "
-        f"layers), each to {p['encoder_dim']} features.",
+        f"- Encoders (the same for every model): 8x8 images -> CNN (16, 32 channels, stride "
+        f"2); feature vectors and the fixed-length 20x13 MFCC frames (flattened to 260) -> MLP "
+        f"(one hidden layer of 64); each to {p['encoder_dim']} features.",
         f"- Fusions: registry defaults (`create_fusion(name, dims, {p['fused_dim']})`), then a "
         f"linear classification head. Unimodal baseline: the same encoder and a linear head. "
         "Unimodal ensemble: the unimodal baselines of the same seed, probabilities averaged "
@@ -512,7 +604,8 @@ def write_markdown(path: Path, results: dict[str, Any], figures: dict[str, list[
         "restored; complete data only (no modality dropout during training).",
         f"- Robustness (test split): each modality dropped (input zeroed = its training mean, "
         f"and its mask column False, which mask-aware fusions honour); Gaussian noise "
-        f"`x + level * std(x) * eps` on one modality at a time, levels {levels}, "
+        f"`x + level * std(x) * eps` on one modality at a time, levels "
+        f"({', '.join(f'{v:g}' for v in levels)}); "
         f"{p['noise_repeats']} draw(s) per level. *Baseline curve*: the unimodal ensemble of "
         "the same seed, with noise on the same modality. Relative robustness = "
         "AUC(model) / AUC(ensemble); effective robustness = AUC(model - its clean score) - "
@@ -547,12 +640,14 @@ def write_markdown(path: Path, results: dict[str, Any], figures: dict[str, list[
     lines += [
         "## Caveats",
         "",
-        "- One split per dataset and three seeds: differences smaller than about two standard "
-        "deviations are not resolved.",
+        f"- One split per dataset and {len(p['seeds'])} seeds: differences smaller than about "
+        "two standard deviations are not resolved.",
         "- Every model has the same small encoders and no tuning per fusion; a fusion that "
         "needs more epochs, another learning rate or wider encoders is shown at a disadvantage.",
-        "- The attention fusions receive one pooled vector per modality (the shared encoders "
-        "pool over frames), so they attend over one token per modality, not over sequences.",
+        "- The attention fusions receive one encoded vector per modality, so they attend over "
+        "one token per modality, not over sequences of frames or patches.",
+        "- Train times were taken on a shared 2-core machine and are noisy; compare them only "
+        "within a factor of about two.",
         "- Models are trained on complete data. Accuracy with a modality dropped shows what "
         "each architecture does out of the box; training with modality dropout would change "
         "it.",
@@ -570,7 +665,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--datasets", nargs="+", choices=sorted(DATASETS),
                         default=list(DATASETS), help="datasets to run (default: all)")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 2 seeds, 3 epochs, 400 samples, 3 noise levels")
+                        help="smoke run: 2 seeds, 2 epochs, 400 samples, 3 noise levels")
     parser.add_argument("--max-samples", type=int, default=None,
                         help="subsample each dataset to this many samples")
     parser.add_argument("--json", type=Path,
@@ -578,7 +673,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "fusion-results.md")
     parser.add_argument("--figures", type=Path, default=ROOT / "docs" / "figures")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
+    parser.add_argument("--render-only", action="store_true",
+                        help="train nothing: redraw the figures and the Markdown from --json")
     args = parser.parse_args(argv)
+    if args.render_only and not args.json.is_file():
+        parser.error(f"--render-only reads the results from --json, but {args.json} is missing")
     if args.max_samples is not None and args.max_samples < 100:
         parser.error(f"--max-samples must be at least 100, got {args.max_samples}")
     return args
@@ -587,6 +686,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run the benchmark, write the JSON, the figures and the Markdown; return the results."""
     args = parse_args(argv)
+    if args.render_only:
+        results = json.loads(args.json.read_text())
+        render(results, args.doc, args.figures)
+        return results
     torch.set_num_threads(1)
     protocol = QUICK if args.quick else Protocol()
     if args.max_samples is not None:
@@ -607,12 +710,18 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         for name in args.datasets:
             results["datasets"][name] = run_dataset(DATASETS[name], protocol, fusions, bar)
     results["total_seconds"] = time.perf_counter() - start
-    figures = {name: write_figures(name, res, protocol.noise_levels, args.figures)
-               for name, res in results["datasets"].items()}
     text = json.dumps(_jsonable(results), indent=1)
     atomic_write(args.json, lambda fh: fh.write(text.encode()))
-    write_markdown(args.doc, results, figures)
+    render(results, args.doc, args.figures)
     return results
+
+
+def render(results: dict[str, Any], doc: Path, figures: Path) -> None:
+    """Write the figures and the Markdown page of a results dict (fresh or read from JSON)."""
+    levels = results["protocol"]["noise_levels"]
+    paths = {name: write_figures(name, res, levels, figures)
+             for name, res in results["datasets"].items()}
+    write_markdown(doc, results, paths)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from .data import (
     list_datasets,
     load_dataset,
     make_gate,
+    make_latent_blocks,
     make_mixture,
     read_dataset,
     save_dataset,
@@ -22,7 +23,14 @@ from .exceptions import (
     SmallSampleWarning,
 )
 from .info.pid import PIDResult, list_pid_methods, pid
-from .info.estimate import cluster_pid, cluster_sensitivity, quantify
+from .info.estimate import (
+    bootstrap_pid,
+    cluster_pid,
+    cluster_sensitivity,
+    pairwise_pid,
+    pid_sweep,
+    quantify,
+)
 from .info.estimate.copula import copula_pid
 from .info.pid import gaussian_pid, gaussian_pid_from_samples
 
@@ -50,6 +58,10 @@ _LAZY = {
     "cross_modal_consistency": "interplay.analysis",
     "model_pid": "interplay.analysis",
     "pid_agreement": "interplay.analysis",
+    "flow_pid": "interplay.neural",
+    "batch_pid": "interplay.neural",
+    "run_training": "interplay.training",
+    "evaluate_run": "interplay.training",
 }
 
 
@@ -71,6 +83,7 @@ __all__ = [
     "PIDResult",
     "SmallSampleWarning",
     "__version__",
+    "bootstrap_pid",
     "cluster_pid",
     "cluster_sensitivity",
     "copula_pid",
@@ -80,8 +93,11 @@ __all__ = [
     "list_pid_methods",
     "load_dataset",
     "make_gate",
+    "make_latent_blocks",
     "make_mixture",
+    "pairwise_pid",
     "pid",
+    "pid_sweep",
     "quantify",
     "read_dataset",
     "save_dataset",
