@@ -349,7 +349,8 @@ def markdown(rows: list[dict], summary: dict, meta: dict) -> str:
         f"{OCCAM_TOLERANCE} count as equal and the simpler fusion wins; *from true profile*: "
         "the latent-level shares instead of the estimated ones (default tolerance).",
         "",
-        f"| split | recommended (mean) | recommended (min) | Occam {OCCAM_TOLERANCE} (mean / min) | "
+        "| split | recommended (mean) | recommended (min) | "
+        f"Occam {OCCAM_TOLERANCE} (mean / min) | "
         f"from true profile (mean) | always-{always} (mean) | always-{always} (min) | "
         "average model (mean) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",

@@ -22,7 +22,6 @@ from .exceptions import (
     MissingDependencyError,
     SmallSampleWarning,
 )
-from .info.pid import PIDResult, list_pid_methods, pid
 from .info.estimate import (
     bootstrap_pid,
     cluster_pid,
@@ -32,7 +31,7 @@ from .info.estimate import (
     quantify,
 )
 from .info.estimate.copula import copula_pid
-from .info.pid import gaussian_pid, gaussian_pid_from_samples
+from .info.pid import PIDResult, gaussian_pid, gaussian_pid_from_samples, list_pid_methods, pid
 
 __version__ = "0.1.0"
 

@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ..exceptions import InvalidInputError
-from ..training.run import evaluate_run, write_json
+from ..training.evaluation import evaluate_run
+from ..training.run import write_json
 from .train import check_json_target, parse_list
 
 HELP = (

@@ -6,6 +6,7 @@ Importing this package does not import PyTorch; :meth:`MultimodalDataset.to_torc
 
 from .dataset import MODALITY_KINDS, DatasetMetadata, DatasetSplits, MultimodalDataset
 from .io import READ_FORMATS, WRITE_FORMATS, read_dataset, save_dataset
+from .latent import latent_truth, make_latent_blocks
 from .registry import (
     DatasetEntry,
     dataset_entry,
@@ -14,7 +15,6 @@ from .registry import (
     logistic_baseline,
     register_dataset,
 )
-from .latent import latent_truth, make_latent_blocks
 from .synthetic import make_gate, make_mixture
 
 __all__ = [
