@@ -86,6 +86,23 @@ HELP = (
 )
 
 
+#: Options naming the columns of X1, X2 and Y (shared by the commands that read sample tables).
+X1Columns = Annotated[
+    str | None,
+    typer.Option("--x1", help="Column(s) of the first modality, comma-separated.",
+                 show_default=False),
+]
+X2Columns = Annotated[
+    str | None,
+    typer.Option("--x2", help="Column(s) of the second modality, comma-separated.",
+                 show_default=False),
+]
+YColumns = Annotated[
+    str | None,
+    typer.Option("--y", help="Target column(s), comma-separated.", show_default=False),
+]
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``quantify`` command to ``app``."""
     app.command("quantify", help=HELP, no_args_is_help=True)(quantify_command)
@@ -96,20 +113,9 @@ def quantify_command(
         Path | None,
         typer.Argument(help="Sample table: .csv, .parquet or .npz.", show_default=False),
     ] = None,
-    x1: Annotated[
-        str | None,
-        typer.Option("--x1", help="Column(s) of the first modality, comma-separated.",
-                     show_default=False),
-    ] = None,
-    x2: Annotated[
-        str | None,
-        typer.Option("--x2", help="Column(s) of the second modality, comma-separated.",
-                     show_default=False),
-    ] = None,
-    y: Annotated[
-        str | None,
-        typer.Option("--y", help="Target column(s), comma-separated.", show_default=False),
-    ] = None,
+    x1: X1Columns = None,
+    x2: X2Columns = None,
+    y: YColumns = None,
     method: Annotated[
         str,
         typer.Option("--method", "-m",

@@ -14,7 +14,14 @@ from rich.table import Table
 from ..data.registry import list_datasets
 from ..data.tables import EXAMPLES, dataset_frame, read_example, read_pmf, read_table
 from ..exceptions import InvalidInputError, SmallSampleWarning
-from .quantify import _check_values, _resolve_roles, write_json_atomically
+from .quantify import (
+    X1Columns,
+    X2Columns,
+    YColumns,
+    _check_values,
+    _resolve_roles,
+    write_json_atomically,
+)
 
 if TYPE_CHECKING:
     from ..analysis.recommend import InteractionProfile, Recommendation
@@ -54,20 +61,9 @@ def recommend_command(
         typer.Argument(help="Sample table, bundled dataset name or .npy table.",
                        show_default=False),
     ] = None,
-    x1: Annotated[
-        str | None,
-        typer.Option("--x1", help="Column(s) of the first modality, comma-separated.",
-                     show_default=False),
-    ] = None,
-    x2: Annotated[
-        str | None,
-        typer.Option("--x2", help="Column(s) of the second modality, comma-separated.",
-                     show_default=False),
-    ] = None,
-    y: Annotated[
-        str | None,
-        typer.Option("--y", help="Target column(s), comma-separated.", show_default=False),
-    ] = None,
+    x1: X1Columns = None,
+    x2: X2Columns = None,
+    y: YColumns = None,
     estimator: Annotated[
         str, typer.Option("--estimator", "-e",
                           help="auto, discrete, cluster, gaussian or copula.")
