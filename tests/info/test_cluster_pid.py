@@ -16,9 +16,11 @@ from interplay.info.estimate.cluster import (
     cluster_labels,
     cluster_pid,
     cluster_sensitivity,
+    plugin_bias,
     reduce_dimension,
 )
 from interplay.info.measures import entropy
+from interplay.info.samples import mutual_information as empirical_mi
 
 
 def embed(latents: list[np.ndarray], dim: int, noise: float, rng: np.random.Generator
@@ -146,12 +148,34 @@ def test_sensitivity_shape_bias_and_stability(rng):
     assert all(len(v) == 3 for v in table.values())
     # redundancy is H(s) for every count that separates the blobs
     assert sens.atom("redundancy") == pytest.approx([empirical_entropy(s)] * 3, abs=1e-6)
-    # bias formula: (observed label pairs - 1)(|Y| - 1) / (2 N ln 2)
-    pairs = [np.unique(cluster_labels(reduce_dimension(x1, 2), k, 0) * 100
-                       + cluster_labels(reduce_dimension(x2, 2), k, 0)).size for k in (4, 6, 8)]
-    expected = [(p - 1) / (2 * n * math.log(2)) for p in pairs]
-    assert list(sens.bias) == pytest.approx(expected, rel=1e-12)
-    assert sens.bias[0] < sens.bias[1] < sens.bias[2]
+    # the Miller-Madow value with occupied cells: (R_pair,y - R_pair - R_y + 1) / (2 N ln 2)
+    for k, bias in zip((4, 6, 8), sens.bias, strict=True):
+        l1 = cluster_labels(reduce_dimension(x1, 2), k, 0)
+        l2 = cluster_labels(reduce_dimension(x2, 2), k, 0)
+        pair = l1 * 100 + l2
+        r_pair, r_joint = np.unique(pair).size, np.unique(pair * 2 + s).size
+        assert n >= 5 * r_pair  # enough samples per pair for the occupied-cell count
+        assert bias == pytest.approx(max(0.0, (r_joint - r_pair - 2 + 1) / (2 * n * math.log(2))),
+                                     rel=1e-12, abs=1e-15)
+    # s is a function of the clusters: no plug-in bias worth a warning
+    assert max(sens.bias) < 0.01
+
+
+def test_plugin_bias_matches_the_mean_plugin_mi_of_independent_variables():
+    rng = np.random.default_rng(1)
+    for n, kx in ((400, 6), (300, 100)):  # well sampled; three samples per X cell
+        x, y = rng.integers(0, kx, n), rng.integers(0, 3, n)
+        draws = [empirical_mi(rng.integers(0, kx, n), rng.integers(0, 3, n)) for _ in range(200)]
+        assert plugin_bias(x, y) == pytest.approx(np.mean(draws), rel=0.3), (n, kx)
+    x, y = rng.integers(0, 6, 4000), rng.integers(0, 3, 4000)
+    # every cell occupied: (|X| - 1)(|Y| - 1) / (2 N ln b)
+    assert plugin_bias(x, y) == pytest.approx(5 * 2 / (2 * 4000 * math.log(2)), rel=1e-12)
+    assert plugin_bias(x, y, math.e) == pytest.approx(5 * 2 / (2 * 4000), rel=1e-12)
+    # Y a function of X: no joint cell beyond the marginals', no bias predicted
+    assert plugin_bias(x, x % 3) == 0.0
+    # too few samples per X cell: the full-occupancy value even though Y follows X
+    few = np.arange(40) % 10
+    assert plugin_bias(few, few % 2) == pytest.approx(9 / (2 * 40 * math.log(2)), rel=1e-12)
 
 
 def test_sensitivity_warns_once_naming_the_biased_cluster_counts(rng):
@@ -159,13 +183,14 @@ def test_sensitivity_warns_once_naming_the_biased_cluster_counts(rng):
     a = rng.integers(0, 2, n)
     x1 = embed([a], 6, 1.0, rng)
     x2 = rng.standard_normal((n, 6))
+    y = np.where(rng.random(n) < 0.3, 1 - a, a)  # a noisy label: I(X1;Y) about 0.12 bits
     with pytest.warns(SmallSampleWarning) as record:
-        sens = cluster_sensitivity(x1, x2, a, n_clusters=(2, 30), random_state=0)
+        sens = cluster_sensitivity(x1, x2, y, n_clusters=(2, 30), random_state=0)
     messages = [str(w.message) for w in record if issubclass(w.category, SmallSampleWarning)]
     assert len(messages) == 1
     assert "30 clusters" in messages[0] and "2 clusters" not in messages[0]
     assert sens.warnings == (messages[0],)
-    # at most n observed pairs: the bias is bounded by (n - 1) / (2 n ln 2)
+    # at most n occupied cells: the bias is bounded by (n - 1) / (2 n ln 2)
     assert sens.bias[0] < sens.bias[1] <= (n - 1) / (2 * n * math.log(2))
 
 

@@ -67,8 +67,9 @@ def cluster_pid(
     coarse cluster structure of each modality. The result is the PID of the labels, which is
     biased *downwards* by the discretization (information the clusters merge is lost, and
     the loss can move information between atoms) and *upwards* by the plug-in estimate
-    (about ``(|X1 X2| - 1)(|Y| - 1) / (2 N ln 2)`` bits for ``I(X1,X2;Y)``, mostly into the
-    synergy). Check how the atoms move with ``n_clusters`` with :func:`cluster_sensitivity`.
+    (up to ``(|X1 X2| - 1)(|Y| - 1) / (2 N ln 2)`` bits for ``I(X1,X2;Y)``, less when Y is
+    nearly a function of the labels (:func:`plugin_bias`), mostly into the synergy). Check
+    how the atoms move with ``n_clusters`` with :func:`cluster_sensitivity`.
 
     Parameters
     ----------
@@ -140,6 +141,33 @@ def cluster_pid(
     return _as_cluster_result(result, k, comps, (z1, z2), (l1, l2))
 
 
+#: Below this many samples per occupied X cell, occupied cells undercount the relevant ones.
+MIN_SAMPLES_PER_CELL = 5
+
+
+def plugin_bias(x: np.ndarray, y: Any, base: float = 2.0) -> float:
+    """The predicted first-order bias of the plug-in ``I(X;Y)`` from ``N`` samples.
+
+    Miller-Madow with *occupied* cells, ``(R_xy - R_x - R_y + 1) / (2 N ln b)`` (Panzeri &
+    Treves 1996), clipped at 0. With every cell occupied it is the familiar
+    ``(R_x - 1)(R_y - 1) / (2 N ln b)``; when Y is (nearly) a function of X most joint cells
+    stay empty and the bias is much smaller. With fewer than :data:`MIN_SAMPLES_PER_CELL`
+    samples per occupied X cell the occupied joint cells undercount the relevant ones (a cell
+    seen once shows one Y value), so the full-occupancy value is used: the plug-in MI then
+    climbs towards ``H(Y)`` whatever the truth.
+    """
+    _, yc = np.unique(np.asarray(y), axis=0, return_inverse=True)
+    yc = yc.reshape(-1)
+    _, xc = np.unique(x, return_inverse=True)
+    xc = xc.reshape(-1)
+    n, r_x, r_y = xc.size, int(xc.max()) + 1, int(yc.max()) + 1
+    if n < MIN_SAMPLES_PER_CELL * r_x:
+        r_xy = r_x * r_y
+    else:
+        r_xy = np.unique(xc.astype(np.int64) * r_y + yc).size
+    return max(0.0, (r_xy - r_x - r_y + 1) / (2 * n * math.log(base)))
+
+
 @dataclass(frozen=True)
 class ClusterSensitivity:
     """How the cluster PID moves with the number of clusters per modality.
@@ -151,8 +179,8 @@ class ClusterSensitivity:
     results : tuple of PIDResult
         The cluster PID for each entry of ``n_clusters``.
     bias : tuple of float
-        The predicted plug-in bias of ``I(X1,X2;Y)`` for each entry, in the results' units:
-        ``(|X1 X2| - 1)(|Y| - 1) / (2 N ln b)`` with ``|X1 X2|`` the observed label pairs.
+        The predicted plug-in bias of ``I(X1,X2;Y)`` for each entry, in the results' units
+        (:func:`plugin_bias` of the label pairs and the target).
     warnings : tuple of str
         The cluster counts whose bias is large relative to the atoms, with the atoms it exceeds.
     """
@@ -246,9 +274,7 @@ def cluster_sensitivity(
             warnings.simplefilter("ignore", SmallSampleWarning)
             raw = quantify(l1, l2, y, method=method, base=b, random_state=seed, progress=False)
         result = _as_cluster_result(raw, k, comps, (z1, z2), (l1, l2))
-        sizes = result.settings["alphabet_sizes"]
-        pairs = np.unique(l1 * (int(l2.max()) + 1) + l2).size
-        bias = (pairs - 1) * (sizes["y"] - 1) / (2 * n * math.log(b))
+        bias = plugin_bias(l1 * (int(l2.max()) + 1) + l2, y, b)
         bits = bias * math.log2(b)
         if bits > NEGLIGIBLE_BIAS_BITS and bias > MAX_RELATIVE_BIAS * result.mi_joint:
             below = [a for a in ATOMS if getattr(result, a) < bias]
