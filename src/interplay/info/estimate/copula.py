@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from ..._validation import check_samples
 from ..pid.gaussian import gaussian_pid_from_samples
@@ -40,8 +40,10 @@ def copula_normalize(x: Any, name: str = "x") -> np.ndarray:
     >>> copula_normalize([3.0, 10.0, 1.0]).ravel().round(4)
     array([ 0.    ,  0.6745, -0.6745])
     """
+    from scipy.stats import rankdata  # scipy.stats is slow to import; only needed here
+
     arr = check_samples(x, name, min_samples=2)
-    ranks = stats.rankdata(arr, axis=0)
+    ranks = rankdata(arr, axis=0)
     return special.ndtri(ranks / (arr.shape[0] + 1))
 
 
