@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ def _pmf(outcomes: dict[str, float], shape: tuple[int, int, int] | None = None) 
     idx = [tuple(int(c) for c in o) for o in outcomes]
     shape = shape or tuple(max(i[a] for i in idx) + 1 for a in range(3))
     p = np.zeros(shape)
-    for i, w in zip(idx, outcomes.values()):
+    for i, w in zip(idx, outcomes.values(), strict=True):
         p[i] += w
     return p / p.sum()
 
@@ -40,7 +41,10 @@ CASES = {
     "sum": (_uniform("000", "011", "101", "112"), (0.5, 0, 0, 1.0)),
     "w": (_uniform("001", "010", "100"), (0.251629, 0, 0, 0.666667)),
     "diff": (_uniform("000", "001", "010", "101"), (0.122556, 0.188722, 0.188722, 0)),
-    "rand": ({"000": 2, "010": 1, "011": 1, "100": 1, "101": 1, "111": 2}, (0.188722, 0, 0, 0.311278)),
+    "rand": (
+        {"000": 2, "010": 1, "011": 1, "100": 1, "101": 1, "111": 2},
+        (0.188722, 0, 0, 0.311278),
+    ),
     "f1": (_uniform("002", "010", "102", "111"), (0, 0.5, 1.0, 0)),
     "wb 1": (_uniform("000", "011", "102"), (0.251629, 0.666667, 0.666667, 0)),
     "wb 3": (_uniform("000", "110", "011", "111", "012", "102"), (0, 0, 0.251629, 0.666667)),
@@ -81,7 +85,9 @@ def test_copy_of_independent_uniform_sources(a: int, b: int) -> None:
             p[i, j, i * b + j] = 1 / (a * b)
     r = pid(p)
     np.testing.assert_allclose(
-        [r.redundancy, r.unique1, r.unique2, r.synergy], [0, math.log2(a), math.log2(b), 0], atol=1e-7
+        [r.redundancy, r.unique1, r.unique2, r.synergy],
+        [0, math.log2(a), math.log2(b), 0],
+        atol=1e-7,
     )
 
 
@@ -117,7 +123,10 @@ def _clarabel_min_conditional_entropy(p: np.ndarray) -> float:
     qs = [cp.Variable((k1, k2), nonneg=True) for _ in range(ky)]
     cons = []
     for y in range(ky):
-        cons += [cp.sum(qs[y], axis=1) == p[:, :, y].sum(1), cp.sum(qs[y], axis=0) == p[:, :, y].sum(0)]
+        cons += [
+            cp.sum(qs[y], axis=1) == p[:, :, y].sum(1),
+            cp.sum(qs[y], axis=0) == p[:, :, y].sum(0),
+        ]
     total = sum(qs)
     obj = sum(cp.sum(cp.rel_entr(qs[y], total)) for y in range(ky))
     prob = cp.Problem(cp.Minimize(obj), cons)
@@ -127,13 +136,22 @@ def _clarabel_min_conditional_entropy(p: np.ndarray) -> float:
 
 @pytest.mark.parametrize(
     "shape,seed",
-    [((2, 2, 2), 1), ((3, 4, 2), 2), ((4, 3, 5), 3), ((5, 5, 5), 4), ((2, 6, 3), 5), ((6, 6, 6), 6)],
+    [
+        ((2, 2, 2), 1),
+        ((3, 4, 2), 2),
+        ((4, 3, 5), 3),
+        ((5, 5, 5), 4),
+        ((2, 6, 3), 5),
+        ((6, 6, 6), 6),
+    ],
 )
 def test_agrees_with_clarabel_on_random_joints(shape: tuple[int, int, int], seed: int) -> None:
     p = _random_joint(shape, seed)
     q = optimal_coupling(p)
     m = q.sum(axis=2, keepdims=True)
-    ours = float(np.where(q > 0, q * np.log(np.where(q > 0, q, 1) / np.where(m > 0, m, 1)), 0).sum())
+    ours = float(
+        np.where(q > 0, q * np.log(np.where(q > 0, q, 1) / np.where(m > 0, m, 1)), 0).sum()
+    )
     ref = _clarabel_min_conditional_entropy(p)
     # our value is certified to within 1e-7 bits of the optimum; Clarabel's to its tolerance
     assert ours <= ref + 1e-7  # Clarabel's point may be slightly infeasible, hence below
@@ -150,7 +168,12 @@ def test_agrees_with_dit_cone(seed: int) -> None:
     d = dit.Distribution.from_ndarray(p)
     ref = PID_BROJA(d, ((0,), (1,)), (2,), method="cone")
     r = pid(p)
-    want = [ref.get_pi(((0,), (1,))), ref.get_pi(((0,),)), ref.get_pi(((1,),)), ref.get_pi(((0, 1),))]
+    want = [
+        ref.get_pi(((0,), (1,))),
+        ref.get_pi(((0,),)),
+        ref.get_pi(((1,),)),
+        ref.get_pi(((0, 1),)),
+    ]
     np.testing.assert_allclose([r.redundancy, r.unique1, r.unique2, r.synergy], want, atol=1e-6)
 
 
@@ -203,8 +226,11 @@ def test_coupling_is_feasible() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    k1=st.integers(1, 4), k2=st.integers(1, 4), ky=st.integers(1, 4),
-    seed=st.integers(0, 10_000), zeros=st.sampled_from([0.0, 0.3, 0.6]),
+    k1=st.integers(1, 4),
+    k2=st.integers(1, 4),
+    ky=st.integers(1, 4),
+    seed=st.integers(0, 10_000),
+    zeros=st.sampled_from([0.0, 0.3, 0.6]),
 )
 def test_identities_hold(k1: int, k2: int, ky: int, seed: int, zeros: float) -> None:
     p = _random_joint((k1, k2, ky), seed, zeros)
@@ -235,7 +261,9 @@ def test_degenerate_inputs() -> None:
     # zero rows and columns are ignored
     q = np.zeros((4, 4, 3))
     q[:2, :2, :2] = _random_joint((2, 2, 2), 9)
-    np.testing.assert_allclose(list(pid(q).atoms.values()), list(pid(q[:2, :2, :2]).atoms.values()), atol=1e-12)
+    np.testing.assert_allclose(
+        list(pid(q).atoms.values()), list(pid(q[:2, :2, :2]).atoms.values()), atol=1e-12
+    )
 
 
 def test_base_changes_units() -> None:
@@ -297,3 +325,118 @@ def test_newton_system_solves_its_own_hessian() -> None:
     assert np.allclose(h_lam, -g_lam, atol=1e-9)
     assert np.allclose(np.where(prob.fixed_mu, 0.0, h_mu), -g_mu, atol=1e-9)
     assert np.all(d_mu[prob.fixed_mu] == 0.0)
+
+
+def _newton_system_midway(p: np.ndarray, steps: int, **kwargs: Any) -> Any:
+    """The Newton system of the interior point after a few steps on p (weights spread out)."""
+    from interplay.info.pid.broja import _NewtonSystem, _PrimalDual, _Problem
+
+    prob = _Problem(p.sum(axis=1), p.sum(axis=0))
+    state = _PrimalDual(prob)
+    for _ in range(steps):
+        assert state.step()
+    pi = prob._g(state.lam, state.mu)[1]
+    m, s = state.m, state.s
+    gap = float((m * s)[prob.cells].mean())
+    a = np.where(prob.cells, m / s - m, 0.0)
+    return _NewtonSystem(prob, pi, m[..., None] * pi, a, 0.1 * gap, **kwargs)
+
+
+@pytest.mark.parametrize("steps", [1, 4, 7])
+def test_preconditioned_solve_matches_the_exact_solve(
+    monkeypatch: pytest.MonkeyPatch, steps: int
+) -> None:
+    """CG preconditioned by the O(k^5) float32 Schur complement reproduces the exact direction."""
+    from interplay.info.pid import broja
+
+    monkeypatch.setattr(broja, "_STRUCTURED_FROM", 1)
+    p = _random_joint((6, 5, 7), 3, zeros=0.3)
+    fast = _newton_system_midway(p, steps)
+    exact = _newton_system_midway(p, steps, exact=True)
+    assert fast.precond is not None and fast.precond[1].dtype == np.float32
+    assert exact.precond is None
+    rng = np.random.default_rng(1)
+    g_lam = np.where(fast.prob.m1, rng.normal(size=fast.prob.p1.shape), 0.0)
+    g_mu = rng.normal(size=fast.prob.p2.shape)
+    got, want = fast.solve(g_lam, g_mu), exact.solve(g_lam, g_mu)
+    assert fast.factor is None  # CG converged: the O(k^6) factorisation was never formed
+    assert np.all(got[1][fast.prob.fixed_mu] == 0.0)
+    free = ~fast.prob.fixed_mu
+    for system, x in ((fast, got), (exact, want)):
+        # normwise backward error of (H + reg) x = -g on the free entries
+        h = [hx + system.reg * xx for hx, xx in zip(system.apply(*x), x, strict=True)]
+        h_abs = [
+            hx + system.reg * np.abs(xx)
+            for hx, xx in zip(system.apply(*x, absolute=True), x, strict=True)
+        ]
+        resid = np.concatenate([(h[0] + g_lam).ravel(), (h[1] + g_mu)[free]])
+        scale = np.linalg.norm(np.concatenate([h_abs[0].ravel(), h_abs[1][free]]))
+        assert np.linalg.norm(resid) <= 1e-13 * (
+            scale + np.linalg.norm(np.concatenate([g_lam.ravel(), g_mu[free]]))
+        )
+    if steps < 7:  # before the weights spread far, the directions agree entry by entry too
+        for x, y in zip(got, want, strict=True):
+            np.testing.assert_allclose(x, y, rtol=0, atol=1e-8 * np.abs(y).max())
+
+
+def test_cg_failure_falls_back_to_the_exact_factorisation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from interplay.info.pid import broja
+
+    joint = _random_joint((6, 6, 6), 4)
+    ref = pid(joint, on_failure="raise")  # 6 * 6 < _STRUCTURED_FROM: the exact path
+    monkeypatch.setattr(broja, "_STRUCTURED_FROM", 1)
+    monkeypatch.setattr(broja, "_CG_STEPS", 0)
+    p = _random_joint((5, 4, 6), 8)
+    system = _newton_system_midway(p, 5)
+    assert system.precond is not None and system.factor is None
+    rng = np.random.default_rng(2)
+    g_lam, g_mu = (
+        rng.normal(size=(5, 6)),
+        np.where(system.prob.fixed_mu, 0.0, rng.normal(size=(4, 6))),
+    )
+    d_lam, d_mu = system.solve(g_lam, g_mu)
+    assert system.factor is not None
+    h_lam, h_mu = system.apply(d_lam, d_mu)
+    np.testing.assert_allclose(h_lam + system.reg * d_lam, -g_lam, atol=1e-9)
+    free = ~system.prob.fixed_mu
+    np.testing.assert_allclose((h_mu + system.reg * d_mu)[free], -g_mu[free], atol=1e-9)
+    # and a whole solve, every CG attempt giving up, retraces the exact path
+    r = pid(joint, on_failure="raise")
+    assert r.diagnostics is not None and r.diagnostics.converged
+    assert abs(r.redundancy - ref.redundancy) < 1e-12
+
+
+LARGE = {
+    "dirichlet(1) k=32": np.random.default_rng(32_000)
+    .dirichlet(np.ones(32**3))
+    .reshape(32, 32, 32),
+    "plug-in k=32 n=2000": _plug_in_joint(32, 1.0, 2000, 7),
+    "spike k=32": _spike(32, 3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LARGE))
+def test_large_alphabets_agree_with_the_exact_newton_solver(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """From k2 * ky >= _STRUCTURED_FROM on the preconditioned path runs; it must give the
+    exact path's atoms."""
+    from interplay.info.pid import broja
+
+    p = LARGE[name]
+    assert p.shape[1] * p.shape[2] >= broja._STRUCTURED_FROM
+    fast = pid(p, on_failure="raise")
+    monkeypatch.setattr(broja, "_STRUCTURED_FROM", 10**9)
+    exact = pid(p, on_failure="raise")
+    for r in (fast, exact):
+        assert r.diagnostics is not None and r.diagnostics.duality_gap <= 1e-7
+    np.testing.assert_allclose(list(fast.atoms.values()), list(exact.atoms.values()), atol=1e-7)
+
+
+@pytest.mark.slow
+def test_k64_reaches_a_certified_gap() -> None:
+    p = np.random.default_rng(64_000).dirichlet(np.ones(64**3)).reshape(64, 64, 64)
+    r = pid(p, on_failure="raise")
+    assert r.diagnostics is not None and r.diagnostics.duality_gap <= 1e-7
+    assert abs(sum(r.atoms.values()) - r.mi_joint) < 1e-9
+    assert min(r.atoms.values()) >= 0.0

@@ -20,6 +20,9 @@ The Newton system has ``(k1 + k2) * ky`` unknowns and each cell's Hessian is dia
 rank one; the ``lam`` blocks are eliminated through their Cholesky factors and the
 ``k2 * ky`` Schur complement is formed by one symmetric rank-k product, which stays accurate
 while the cell weights ``m / s`` spread over twenty orders of magnitude near the optimum.
+From ``k2 * ky >= 512`` on, that ``O(k^6)`` product is replaced by an ``O(k^5)`` expansion
+factorised in float32, which preconditions conjugate gradients on the exact Hessian product
+(the exact factorisation stays the fallback).
 A proximal term and a trust region on ``lam + mu`` keep steps in nearly flat directions
 (cells whose mass is vanishing) from leaving the region where the softmax is near-linear.
 Every iterate's coupling is projected onto ``Delta_p`` exactly, and the gap between its
@@ -31,6 +34,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -43,12 +47,19 @@ from ...exceptions import ConvergenceError, ConvergenceWarning
 from .base import RedundancyMeasure
 from .result import SolverDiagnostics
 
+_Pair = tuple[np.ndarray, np.ndarray]  # a (lam, mu) vector of the Newton system
+
 _NEG = -1e30  # stands for log(0) in masked dual entries; exp() of it is exactly 0
 _TO_BOUNDARY = 0.99  # fraction of the largest step that keeps m and s positive
 _SUFFICIENT = 0.01  # decrease of the merit function a step must achieve (per unit step)
 _SHORTEST = 1e-4  # a step shorter than this means round-off has taken over
 _PROXIMAL = 0.1  # proximal weight on the dual step, times the mean complementarity
 _TRUST = 3.0  # largest change of lam + mu (nats) one step may make: softmax is only locally linear
+_STRUCTURED_FROM = 512  # k2 * ky from which an O(k^5) float32 Schur complement preconditions CG
+_CG_TOL = 1e-14  # normwise backward error CG must reach to stand in for the exact solve
+_CG_STEPS = 20  # CG steps before falling back to the exact Schur complement
+_SHIFT = 3e-3  # diagonal shift of the unit-diagonal preconditioner when it is indefinite
+_ROWS = 256  # rows of the preconditioner scaled and rounded to float32 at a time
 
 
 class BROJA(RedundancyMeasure):
@@ -155,6 +166,9 @@ def _solve_reduced(p: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray
     while best[0] > tol and iterations < max_iter:
         try:
             moved = state.step()
+            if not moved and state.approximate:
+                # CG's direction is only as good as its residual: retry with the exact one
+                moved = state.step(exact=True)
         except np.linalg.LinAlgError:
             moved = False
         if not moved:
@@ -287,6 +301,7 @@ class _PrimalDual:
         cells = prob.cells
         self.s = np.where(cells, -g, 1.0)
         self.m = np.where(cells, 1.0 / (prob.n_cells * self.s), 0.0)
+        self.approximate = False
 
     def _residuals(
         self, lam: np.ndarray, mu: np.ndarray, s: np.ndarray, m: np.ndarray
@@ -309,15 +324,19 @@ class _PrimalDual:
             np.abs(r_lam).sum() + np.abs(r_mu).sum() + np.abs(weight * r_g).sum() + (m * s).sum()
         )
 
-    def step(self) -> bool:
-        """One predictor-corrector step; False when no step reduces the merit function."""
+    def step(self, exact: bool = False) -> bool:
+        """One predictor-corrector step; False when no step reduces the merit function.
+
+        ``exact`` forces the exact Newton system; ``self.approximate`` records whether
+        preconditioned conjugate gradients solved it instead."""
         prob, cells = self.prob, self.prob.cells
         lam, mu, s, m = self.lam, self.mu, self.s, self.m
         pi, r_g, r_lam, r_mu = self._residuals(lam, mu, s, m)
         gap = float((m * s)[cells].mean())
         system = _NewtonSystem(
-            prob, pi, m[..., None] * pi, np.where(cells, m / s - m, 0.0), reg=_PROXIMAL * gap
+            prob, pi, m[..., None] * pi, np.where(cells, m / s - m, 0.0), _PROXIMAL * gap, exact
         )
+        self.approximate = system.precond is not None
 
         def direction(target: np.ndarray) -> tuple[np.ndarray, ...]:
             # Eliminating ds and dm leaves H d(lam, mu) = -(r + sum_cells pi h).
@@ -345,7 +364,9 @@ class _PrimalDual:
         # uphill, and then the plain centred direction is taken instead.
         for target in (centred - ds * dm, centred):
             dlam, dmu, ds_, dm_ = direction(target)
-            size = min(1.0, _TO_BOUNDARY * longest(ds_, dm_), _TRUST / _largest_move(dlam, dmu, cells))
+            size = min(
+                1.0, _TO_BOUNDARY * longest(ds_, dm_), _TRUST / _largest_move(dlam, dmu, cells)
+            )
             while size >= _SHORTEST:
                 trial = (
                     np.where(prob.m1, lam + size * dlam, lam),
@@ -361,51 +382,126 @@ class _PrimalDual:
 
 
 class _NewtonSystem:
-    """The factorised Hessian ``sum_cells A_c^T (diag(d_c) + a_c pi_c pi_c^T) A_c + reg I``.
+    """The Hessian ``H = sum_cells A_c^T (diag(d_c) + a_c pi_c pi_c^T) A_c + reg I``, to solve.
 
     ``A_c`` maps ``(lam, mu)`` to the cell's ``z = lam[x1] + mu[x2]``. The ``lam`` blocks
-    (``ky`` square, one per ``x1``) are factorised, ``W = C^-1 B`` is formed for the coupling
-    blocks ``B`` in ``O(k^4)``, and the Schur complement ``Mu - W^T W`` onto ``mu``
-    (``k2 * ky`` square) costs one ``O(k^6)`` symmetric product and one Cholesky factorisation.
-    Forming ``Lam^-1`` explicitly, or splitting ``B`` into its diagonal and rank-one parts, is
-    cheaper (``O(k^5)``) but loses the digits the last interior-point steps need.
+    ``Lam`` (``ky`` square, one per ``x1``) are eliminated, leaving the Schur complement
+    ``S = Mu - sum_x1 B^T Lam^-1 B`` onto ``mu`` (``k2 * ky`` square; ``B`` holds the cell
+    blocks). It is formed one of two ways:
+
+    * exact: ``W = C^-1 B`` through the Cholesky factors ``C`` of ``Lam``, then ``Mu - W^T W``
+      by one ``O(k^6)`` symmetric product and a float64 Cholesky factorisation. Backward
+      stable, so it keeps the digits the last interior-point steps need while the cell
+      weights spread over twenty orders of magnitude.
+    * preconditioner (``k2 * ky >= _STRUCTURED_FROM``, unless ``exact``): ``S`` expanded in
+      ``O(k^5)`` from ``Lam^-1`` and the diagonal-plus-rank-one cell blocks, scaled to a unit
+      diagonal and factorised in float32 (shifted when round-off left it indefinite). That
+      loses digits, so it only preconditions conjugate gradients on the exact ``O(k^3)``
+      product with ``H``; when these do not reach a normwise backward error of ``_CG_TOL``
+      within ``_CG_STEPS`` steps, or no factor exists, the exact ``S`` is formed instead.
+      At ``k = 64`` this makes a step about four times cheaper.
     """
 
     def __init__(
-        self, prob: _Problem, pi: np.ndarray, d: np.ndarray, a: np.ndarray, reg: float = 0.0
+        self,
+        prob: _Problem,
+        pi: np.ndarray,
+        d: np.ndarray,
+        a: np.ndarray,
+        reg: float = 0.0,
+        exact: bool = False,
     ) -> None:
-        k1, k2, ky = prob.k1, prob.k2, prob.ky
-        self.prob, self.pi, self.d = prob, pi, d
-        api = a[..., None] * pi  # rank-one part of each cell block is api pi^T
-        self.api = api
+        ky = prob.ky
+        self.prob, self.pi, self.d, self.reg = prob, pi, d, reg
+        self.api = a[..., None] * pi  # rank-one part of each cell block is api pi^T
         eye = np.eye(ky)
         # lam block: Lam[x1] = diag(sum_x2 d) + sum_x2 a pi pi^T  (+ identity on masked entries)
-        lam_blk = np.einsum("ijy,ijz->iyz", api, pi)
+        lam_blk = np.einsum("ijy,ijz->iyz", self.api, pi)
         lam_blk += eye * (d.sum(axis=1) + ~prob.m1 + reg)[:, :, None]
-        # Backward-stable block elimination: Cholesky factors C of the lam blocks, W = C^-1 B,
-        # S = Mu - W^T W. (Forming Lam^-1 explicitly loses the digits an interior point needs
-        # once cell weights span ten orders of magnitude.)
-        chol = _batched_cholesky(lam_blk)
-        self.chol = chol
-        mu_blk = np.einsum("ijy,ijz->jyz", api, pi)
-        mu_blk += eye * (d.sum(axis=0) + reg)[:, :, None]
+        self.chol = _batched_cholesky(lam_blk)
+        self.mu_blk = np.einsum("ijy,ijz->jyz", self.api, pi)
+        self.mu_blk += eye * (d.sum(axis=0) + reg)[:, :, None]
+        self.fixed = prob.fixed_mu.ravel()
+        small = prob.k2 * ky < _STRUCTURED_FROM
+        self.precond = None if exact or small else self._preconditioner()
+        self.factor = self._exact_factor() if self.precond is None else None
+
+    def _exact_factor(self) -> tuple[np.ndarray, bool] | np.ndarray:
+        """Float64 Cholesky factor of ``S = Mu - W^T W``, ``W = C^-1 B``, with the
+        gauge-pinned ``mu`` entries held at zero."""
+        k1, k2, ky = self.prob.k1, self.prob.k2, self.prob.ky
         # B[i] = [diag(d_ij) + api_ij pi_ij^T]_j as (i, y, j, y')
-        b_mat = api[:, :, :, None] * pi[:, :, None, :]  # (i, j, y, y')
+        b_mat = self.api[:, :, :, None] * self.pi[:, :, None, :]  # (i, j, y, y')
         idx = np.arange(ky)
-        b_mat[:, :, idx, idx] += d
+        b_mat[:, :, idx, idx] += self.d
         b_mat = np.ascontiguousarray(b_mat.transpose(0, 2, 1, 3)).reshape(k1, ky, k2 * ky)
-        w_mat = _tri_solve(chol, b_mat)  # (i, y, j y')
-        w2 = w_mat.reshape(k1 * ky, k2 * ky)
+        w2 = _tri_solve(self.chol, b_mat).reshape(k1 * ky, k2 * ky)
         s_mat = w2.T @ w2
         np.negative(s_mat, out=s_mat)
         blk = np.arange(k2)
-        s_mat.reshape(k2, ky, k2, ky)[blk, :, blk, :] += mu_blk
-        fixed = prob.fixed_mu.ravel()
-        s_mat[fixed, :] = 0.0
-        s_mat[:, fixed] = 0.0
-        s_mat[fixed, fixed] = 1.0
-        self.fixed = fixed
-        self.factor = _cholesky(s_mat)
+        s_mat.reshape(k2, ky, k2, ky)[blk, :, blk, :] += self.mu_blk
+        s_mat[self.fixed, :] = 0.0
+        s_mat[:, self.fixed] = 0.0
+        s_mat[self.fixed, self.fixed] = 1.0
+        return _cholesky(s_mat)
+
+    def _preconditioner(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """``Lam^-1``, the float32 Cholesky factor of ``D S D`` and its diagonal scaling ``D``,
+        with ``S`` formed in ``O(k^5)``; None when round-off leaves it indefinite.
+
+        With ``L = Lam_i^-1``, ``V_j = L api_ij`` and ``c_jj' = api_ij^T L api_ij'``, the
+        ``((j, y), (j', y'))`` entry of ``B_i^T L B_i`` is ``d_jy (d_j'y' L_yy' + V_j'y
+        pi_j'y') + pi_jy (V_jy' d_j'y' + c_jj' pi_j'y')``; the sum over ``i`` of the first
+        part is one matrix product per ``y``, of the second one per ``j``.
+        """
+        k1, k2, ky = self.prob.k1, self.prob.k2, self.prob.ky
+        n = k2 * ky
+        d, pi, api = self.d, self.pi, self.api
+        eye = np.eye(ky)
+        c_inv = np.stack(
+            [linalg.solve_triangular(c, eye, lower=True, check_finite=False) for c in self.chol]
+        )
+        lam_inv = np.matmul(c_inv.transpose(0, 2, 1), c_inv)  # (i, y, y')
+        # F = C^-1 api, then V = C^-T F and c = F^T F: products of api with Lam^-1 itself
+        # would carry its round-off, magnified by the huge weights of the active cells.
+        f = np.matmul(c_inv, api.transpose(0, 2, 1))  # (i, y, j)
+        v = np.matmul(f.transpose(0, 2, 1), c_inv)  # (i, j, y): Lam_i^-1 api_ij
+        c = np.matmul(f.transpose(0, 2, 1), f)  # (i, j, j')
+        blocks = np.empty((k2, ky, k2, ky))
+        for y in range(ky):
+            z = d * lam_inv[:, y, None, :] + v[:, :, y, None] * pi  # (i, j', y')
+            blocks[:, y] = (d[:, :, y].T @ z.reshape(k1, n)).reshape(k2, k2, ky)
+        for j in range(k2):
+            z = v[:, j, None, :] * d + c[:, j, :, None] * pi
+            blocks[j] += (pi[:, j, :].T @ z.reshape(k1, n)).reshape(ky, k2, ky)
+        np.negative(blocks, out=blocks)
+        blk = np.arange(k2)
+        blocks[blk, :, blk, :] += self.mu_blk
+        s_mat = blocks.reshape(n, n)
+        # S >= reg I, which round-off in the expansion can break on nearly empty entries.
+        diag = np.where(self.fixed, 1.0, np.maximum(np.diagonal(s_mat), self.reg))
+        if not np.all(diag > 0):
+            return None
+        np.fill_diagonal(s_mat, diag)
+        scale = 1.0 / np.sqrt(diag)
+        for r0 in range(0, n, _ROWS):  # D S D in place, a band of rows at a time
+            s_mat[r0 : r0 + _ROWS] *= scale[r0 : r0 + _ROWS, None] * scale[None, :]
+        factor = np.empty((n, n), dtype=np.float32)
+        # Round-off in S can leave a few directions indefinite; a shift of the unit diagonal
+        # makes it a (weaker) preconditioner again, and CG makes up the difference.
+        for shift in (0.0, _SHIFT):
+            for r0 in range(0, n, _ROWS):  # the lower triangle, rounded to float32
+                factor[r0 : r0 + _ROWS, : r0 + _ROWS] = s_mat[r0 : r0 + _ROWS, : r0 + _ROWS]
+            factor.flat[:: n + 1] += shift
+            factor[self.fixed, :] = 0.0
+            factor[:, self.fixed] = 0.0
+            factor[self.fixed, self.fixed] = 1.0
+            # factor.T is the same memory in Fortran order with the triangle called upper, so
+            # LAPACK factorises it in place: U^T U = D S D, U^T the lower triangle of factor.
+            potrf = linalg.get_lapack_funcs("potrf", (factor,))
+            if potrf(factor.T, lower=False, overwrite_a=True, clean=False)[1] == 0:
+                return lam_inv, factor, scale
+        return None
 
     def _apply_b(self, v: np.ndarray, over: str) -> np.ndarray:
         """Cell blocks applied to ``v``: summed over x1 (``over="i"``) or x2 (``over="j"``)."""
@@ -418,22 +514,102 @@ class _NewtonSystem:
             "ijy,ij->iy", api, np.einsum("ijz,jz->ij", pi, v)
         )
 
-    def apply(self, vlam: np.ndarray, vmu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The Hessian times ``(vlam, vmu)``, in ``O(k1 k2 ky)`` without the factorisation."""
+    def apply(
+        self, vlam: np.ndarray, vmu: np.ndarray, absolute: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``H v`` without ``reg``, in ``O(k1 k2 ky)``; with ``absolute``, ``|H| |v|``, the
+        scale of the round-off in that product."""
+        api = self.api
+        if absolute:
+            vlam, vmu, api = np.abs(vlam), np.abs(vmu), np.abs(api)
         z = vlam[:, None, :] + vmu[None, :, :]
-        hz = self.d * z + self.api * (self.pi * z).sum(axis=2, keepdims=True)
+        hz = self.d * z + api * (self.pi * z).sum(axis=2, keepdims=True)
         return np.where(self.prob.m1, hz.sum(axis=1), vlam), hz.sum(axis=0)
 
-    def solve(self, grad_lam: np.ndarray, grad_mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def solve(self, grad_lam: np.ndarray, grad_mu: np.ndarray) -> _Pair:
         """The Newton direction ``-H^-1 (grad_lam, grad_mu)`` with the gauge entries held at 0."""
+        b = (-grad_lam, np.where(self.prob.fixed_mu, 0.0, -grad_mu))
+        if self.factor is None:
+            x = self._conjugate_gradients(b)
+            if x is not None:
+                return x
+            self.factor = self._exact_factor()
+        return self._eliminate(b, exact=True)
+
+    def _eliminate(self, b: _Pair, exact: bool) -> _Pair:
+        """``H^-1 b`` by block elimination through ``S``: exactly with the float64 factors,
+        approximately with ``Lam^-1`` and the float32 factor of the preconditioner."""
         prob = self.prob
-        u = _chol_solve(self.chol, grad_lam)
-        rhs = (-grad_mu + self._apply_b(u, "i")).ravel()
+        if exact:
+            assert self.factor is not None
+            factor = self.factor
+            lam_solve = partial(_chol_solve, self.chol)
+
+            def s_solve(rhs: np.ndarray) -> np.ndarray:
+                return _cho_solve(factor, rhs)
+        else:
+            assert self.precond is not None
+            lam_inv, lower, scale = self.precond
+            lam_solve = partial(np.einsum, "iyz,iz->iy", lam_inv)
+
+            def s_solve(rhs: np.ndarray) -> np.ndarray:  # (D L L^T D)^-1 rhs
+                y = (scale * rhs).astype(lower.dtype)
+                y = linalg.solve_triangular(lower, y, lower=True, check_finite=False)
+                y = linalg.solve_triangular(lower, y, lower=True, trans="T", check_finite=False)
+                return scale * y
+
+        b_lam, b_mu = b
+        rhs = (b_mu - self._apply_b(lam_solve(b_lam), "i")).ravel()
         rhs[self.fixed] = 0.0
-        dmu = _cho_solve(self.factor, rhs).reshape(prob.k2, prob.ky)
-        dlam = _chol_solve(self.chol, -grad_lam - self._apply_b(dmu, "j"))
-        dlam[~prob.m1] = 0.0
-        return dlam, dmu
+        x_mu = s_solve(rhs).reshape(prob.k2, prob.ky)
+        x_lam = lam_solve(b_lam - self._apply_b(x_mu, "j"))
+        x_lam[~prob.m1] = 0.0
+        return x_lam, x_mu
+
+    def _operator(self, v: _Pair, absolute: bool = False) -> _Pair:
+        """``(H + reg) v`` on the free entries, identity on the masked and pinned ones."""
+        h_lam, h_mu = self.apply(*v, absolute=absolute)
+        v_lam, v_mu = (np.abs(v[0]), np.abs(v[1])) if absolute else v
+        h_lam = np.where(self.prob.m1, h_lam + self.reg * v_lam, v_lam)
+        return h_lam, np.where(self.prob.fixed_mu, v_mu, h_mu + self.reg * v_mu)
+
+    def _conjugate_gradients(self, b: _Pair) -> _Pair | None:
+        """Preconditioned CG on ``(H + reg) x = b``; None unless the normwise backward error
+        ``||r|| / (|| |H| |x| || + ||b||)`` falls to ``_CG_TOL`` within ``_CG_STEPS`` steps."""
+
+        def dot(u: _Pair, w: _Pair) -> float:
+            return float(np.vdot(u[0], w[0]) + np.vdot(u[1], w[1]))
+
+        def scale(x: _Pair) -> float:
+            h = self._operator(x, absolute=True)
+            return math.sqrt(dot(h, h)) + math.sqrt(dot(b, b))
+
+        b = (np.where(self.prob.m1, b[0], 0.0), b[1])
+        x = self._eliminate(b, exact=False)
+        r = _plus(b, -1.0, self._operator(x))
+        z = self._eliminate(r, exact=False)
+        direction, rz, size = z, dot(r, z), scale(x)
+        for _ in range(_CG_STEPS):
+            if math.sqrt(dot(r, r)) <= _CG_TOL * size:
+                size = scale(x)  # confirm with the scale of the final x
+                if math.sqrt(dot(r, r)) <= _CG_TOL * size:
+                    return x
+            h_dir = self._operator(direction)
+            curvature = dot(direction, h_dir)
+            if not curvature > 0.0:
+                return None
+            alpha = rz / curvature
+            x = _plus(x, alpha, direction)
+            r = _plus(r, -alpha, h_dir)
+            z = self._eliminate(r, exact=False)
+            rz, rz_old = dot(r, z), rz
+            direction = _plus(z, rz / rz_old, direction)
+        return None
+
+
+def _plus(u: _Pair, alpha: float, w: _Pair) -> _Pair:
+    """``u + alpha w`` for pairs ``(lam part, mu part)``."""
+    return u[0] + alpha * w[0], u[1] + alpha * w[1]
 
 
 def _largest_move(dlam: np.ndarray, dmu: np.ndarray, cells: np.ndarray) -> float:
@@ -453,7 +629,9 @@ def _batched_cholesky(blocks: np.ndarray) -> np.ndarray:
     scale = np.abs(diag).max(axis=1, keepdims=True) + np.finfo(float).tiny
     for power in range(-15, 0, 2):
         try:
-            return np.linalg.cholesky(blocks + 10.0**power * scale[:, :, None] * np.eye(blocks.shape[1]))
+            return np.linalg.cholesky(
+                blocks + 10.0**power * scale[:, :, None] * np.eye(blocks.shape[1])
+            )
         except np.linalg.LinAlgError:
             continue
     raise np.linalg.LinAlgError("the Newton system is numerically singular")
@@ -461,14 +639,19 @@ def _batched_cholesky(blocks: np.ndarray) -> np.ndarray:
 
 def _tri_solve(chol: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``chol[i]^-1 b[i]`` for a stack of lower-triangular factors."""
-    return np.stack([linalg.solve_triangular(c, r, lower=True, check_finite=False)
-                     for c, r in zip(chol, b)])
+    return np.stack(
+        [
+            linalg.solve_triangular(c, r, lower=True, check_finite=False)
+            for c, r in zip(chol, b, strict=True)
+        ]
+    )
 
 
 def _chol_solve(chol: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``(chol[i] chol[i]^T)^-1 b[i]`` for a stack of factors and vectors ``b[i]``."""
-    return np.stack([linalg.cho_solve((c, True), r, check_finite=False)
-                     for c, r in zip(chol, b)])
+    return np.stack(
+        [linalg.cho_solve((c, True), r, check_finite=False) for c, r in zip(chol, b, strict=True)]
+    )
 
 
 def _cholesky(a: np.ndarray) -> tuple[np.ndarray, bool] | np.ndarray:
