@@ -69,7 +69,7 @@ def run_one(args: argparse.Namespace) -> dict:
         start, cpu = time.perf_counter(), time.process_time()
         r = batch_pid(x1, x2, data.y, classifier_epochs=args.classifier_epochs,
                       align_epochs=args.align_epochs, steps_per_epoch=args.steps_per_epoch,
-                      random_state=args.seed, progress=False)
+                      device=args.device, random_state=args.seed, progress=False)
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
         resident = _resident()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--steps-per-epoch", type=int, default=300)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="torch device of the networks")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--single", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -119,7 +120,7 @@ def main() -> None:
                "--dim", str(args.dim), "--classifier-epochs", str(args.classifier_epochs),
                "--align-epochs", str(args.align_epochs),
                "--steps-per-epoch", str(args.steps_per_epoch), "--threads", str(args.threads),
-               "--seed", str(args.seed)]
+               "--seed", str(args.seed), "--device", args.device]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=os.environ)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), flush=True)
@@ -132,7 +133,7 @@ def main() -> None:
 
 
 def _table(rows: list[dict], args: argparse.Namespace) -> str:
-    command = "OMP_NUM_THREADS=1 python benchmarks/bench_batch_pid.py " + " ".join(sys.argv[1:])
+    command = "python benchmarks/bench_batch_pid.py " + " ".join(sys.argv[1:])
     head = (
         "# BATCH neural PID: throughput, memory and error\n\n"
         f"Command: `{command}` ({os.cpu_count()} CPU cores, shared; wall times depend on the "
@@ -140,7 +141,8 @@ def _table(rows: list[dict], args: argparse.Namespace) -> str:
         f"Gate `{args.gate}` (target noise 0.1) embedded in R^{args.dim} per source, float32 "
         f".npy memory maps; classifier_epochs={args.classifier_epochs}, "
         f"align_epochs={args.align_epochs}, steps_per_epoch={args.steps_per_epoch}, "
-        f"batch_size=256, {args.threads} torch thread(s), seed {args.seed}.\n\n"
+        f"batch_size=256, {args.threads} torch thread(s), seed {args.seed}, "
+        f"device {args.device}.\n\n"
         "| rows | wall s | CPU s | rows/s (wall) | peak RSS MiB | RSS before MiB "
         "| anon / file RSS after MiB | data on disk MiB | R | U1 | U2 | S "
         "| max abs error (bits) |\n" + "|---" * 13 + "|\n"

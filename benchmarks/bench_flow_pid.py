@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import sys
 import time
 
 import numpy as np
@@ -66,18 +67,19 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--max-epochs", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="torch device of the flows")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
     opts = {"flow": args.flow, "transforms": args.transforms, "hidden": tuple(args.hidden),
             "batch_size": args.batch_size, "lr": args.lr, "max_epochs": args.max_epochs,
-            "random_state": args.seed, "progress": False}
+            "random_state": args.seed, "progress": False, "device": args.device}
     lines = [
         f"# Flow-PID benchmark, {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, "
-        "one thread (CPU, shared 2-core machine)",
+        f"one torch thread, device {args.device}",
         "",
         "Command: `OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/bench_flow_pid.py "
-        "--out benchmarks/results/flow_pid.md`",
+        + " ".join(sys.argv[1:]) + "`",
         "",
         f"Flow options: {opts}. Errors: largest |atom - truth| in bits. \"clean Gaussian\": "
         "the Gaussian PID of the same samples before the maps (the sampling-error floor). "
