@@ -20,7 +20,11 @@ Protocol (the same for every model; ``--quick`` shrinks it for a smoke run):
   is the same encoder with a linear head on its 16 features; the ensemble averages the
   probabilities of the unimodal baselines of the same seed (no further training);
 * training: Adam, lr 1e-3, batch 64, at most 100 epochs, early stopping on the validation loss
-  with patience 10, weights of the best epoch restored; complete data (no modality dropout).
+  with patience 10, weights of the best epoch restored; complete data, except for the rows
+  ``<fusion> + mdrop``: the same fusion trained with modality dropout (``Task(...,
+  modality_dropout=0.3)``, ``--modality-dropout``);
+* one more variant, ``gated, gate=modality``: the gated fusion with one gate weight per modality
+  instead of one per fused feature, to show what the per-feature gate changes.
 
 Run single-threaded::
 
@@ -90,10 +94,36 @@ class Protocol:
     noise_levels: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
     noise_repeats: int = 2
     max_samples: int | None = None
+    modality_dropout: float = 0.3
+    mdrop_fusions: tuple[str, ...] = ("early", "late", "gated", "low_rank_tensor")
 
 
 QUICK = Protocol(seeds=(0, 1), max_epochs=2, patience=1, noise_levels=(0.0, 1.0, 4.0),
-                 noise_repeats=1, max_samples=400)
+                 noise_repeats=1, max_samples=400, mdrop_fusions=("late", "gated"))
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One fusion row of the table: a registered fusion, its options, how it is trained."""
+
+    name: str
+    fusion: str
+    options: tuple[tuple[str, Any], ...] = ()
+    modality_dropout: float = 0.0
+
+    @property
+    def kind(self) -> str:
+        return "fusion" if self.name == self.fusion else "variant"
+
+
+def variants(protocol: Protocol) -> list[Variant]:
+    """Every registered fusion with its defaults, the per-modality gate, the mdrop rows."""
+    rows = [Variant(name, name) for name in list_fusions()]
+    rows.append(Variant("gated, gate=modality", "gated", (("gate", "modality"),)))
+    if protocol.modality_dropout > 0:
+        rows += [Variant(f"{name} + mdrop", name, modality_dropout=protocol.modality_dropout)
+                 for name in protocol.mdrop_fusions]
+    return rows
 
 
 @dataclass(frozen=True)
@@ -180,11 +210,11 @@ def make_encoder(kind: str, shape: tuple[int, ...], dim: int) -> nn.Module:
     return create_encoder("vector", shape, dim, hidden_dims=(64,))
 
 
-def build_fusion_model(name: str, data: Prepared, protocol: Protocol) -> MultimodalModel:
+def build_fusion_model(variant: Variant, data: Prepared, protocol: Protocol) -> MultimodalModel:
     encoders = {m: make_encoder(data.kinds[m], data.shapes[m], protocol.encoder_dim)
                 for m in data.shapes}
-    fusion = create_fusion(name, {m: protocol.encoder_dim for m in data.shapes},
-                           protocol.fused_dim)
+    fusion = create_fusion(variant.fusion, {m: protocol.encoder_dim for m in data.shapes},
+                           protocol.fused_dim, **dict(variant.options))
     return MultimodalModel(encoders, fusion,
                            create_head("classification", protocol.fused_dim, data.n_classes))
 
@@ -208,12 +238,13 @@ def predictor(model: nn.Module, order: Sequence[str]) -> Callable[[Any, Any], to
 
 
 # -------------------------------------------------------------------------------- one run
-def train(model: nn.Module, data: Prepared, protocol: Protocol, seed: int) -> dict[str, Any]:
+def train(model: nn.Module, data: Prepared, protocol: Protocol, seed: int,
+          modality_dropout: float = 0.0) -> dict[str, Any]:
     """Fit ``model`` (already built under ``seed``); return metrics and timing of the run."""
     trainer = Trainer(max_epochs=protocol.max_epochs, batch_size=protocol.batch_size,
                       lr=protocol.lr, seed=seed, patience=protocol.patience, progress=False)
     start = time.perf_counter()
-    result = trainer.fit(Task(model), data.train, data.val)
+    result = trainer.fit(Task(model, modality_dropout=modality_dropout), data.train, data.val)
     return {"train_seconds": time.perf_counter() - start,
             "epochs": result.epochs_completed, "best_epoch": result.best_epoch,
             "val_accuracy": result.metrics["val_accuracy"]}
@@ -239,15 +270,19 @@ def sweep(model: nn.Module, data: Prepared, protocol: Protocol, seed: int,
 
 
 def gate_statistics(model: nn.Module, inputs: dict[str, torch.Tensor]) -> dict[str, Any]:
-    """For a fusion with per-sample modality weights (``gated``): their mean per modality, and
-    the fraction of samples whose largest weight exceeds 0.9 (a gate that picks one modality)."""
+    """For a fusion with per-sample modality weights (``gated``): their mean per modality; the
+    fraction of samples whose largest weight (averaged over the fused features) exceeds 0.9,
+    a gate that picks one modality per sample; and the fraction of single gate entries (one
+    per sample and fused feature) whose largest weight exceeds 0.9."""
     fusion = getattr(model, "fusion", None)
     if not hasattr(fusion, "weights"):
         return {}
     with torch.no_grad():
-        w = fusion.weights(model.encode(inputs))
+        gates = fusion.weights(model.encode(inputs), per_feature=True)
+    w = gates.mean(dim=-1)
     return {"gate_mean": dict(zip(model.modalities, w.mean(dim=0).tolist(), strict=True)),
-            "gate_above_0.9": float((w.max(dim=1).values > 0.9).double().mean())}
+            "gate_above_0.9": float((w.max(dim=1).values > 0.9).double().mean()),
+            "gate_entries_above_0.9": float((gates.max(dim=1).values > 0.9).double().mean())}
 
 
 def compare_curves(run: dict[str, Any], baseline: dict[str, Any],
@@ -261,21 +296,21 @@ def compare_curves(run: dict[str, Any], baseline: dict[str, Any],
 
 # ------------------------------------------------------------------------------ a dataset
 def fit_and_sweep(model: nn.Module, data: Prepared, protocol: Protocol, seed: int,
-                  order: Sequence[str]) -> dict[str, Any]:
-    return {"seed": seed, **train(model, data, protocol, seed),
+                  order: Sequence[str], modality_dropout: float = 0.0) -> dict[str, Any]:
+    return {"seed": seed, **train(model, data, protocol, seed, modality_dropout),
             **sweep(model, data, protocol, seed, order)}
 
 
-def run_dataset(spec: DatasetSpec, protocol: Protocol, fusions: Sequence[str],
+def run_dataset(spec: DatasetSpec, protocol: Protocol, fusions: Sequence[Variant],
                 bar: Any) -> dict[str, Any]:
     """Train and sweep every model on one dataset over all seeds."""
     data = prepare(spec, protocol)
     order = tuple(data.shapes)
     models: dict[str, dict[str, Any]] = {}
 
-    def entry(name: str, kind: str, model: nn.Module) -> dict[str, Any]:
+    def entry(name: str, kind: str, model: nn.Module, **about: Any) -> dict[str, Any]:
         return models.setdefault(name, {"kind": kind, "parameters": n_parameters(model),
-                                        "runs": [], "failures": []})
+                                        **about, "runs": [], "failures": []})
 
     warm_up(data, protocol)
     job = bar.add_task(spec.name, total=len(protocol.seeds) * (len(fusions) + len(order)))
@@ -295,16 +330,19 @@ def run_dataset(spec: DatasetSpec, protocol: Protocol, fusions: Sequence[str],
         for m in order:
             compare_curves(models[f"{m} only"]["runs"][-1], base, protocol.noise_levels)
         compare_curves(base, base, protocol.noise_levels)
-        for name in fusions:
+        for variant in fusions:
             seed_everything(seed)
-            model = build_fusion_model(name, data, protocol)
+            model = build_fusion_model(variant, data, protocol)
+            row = entry(variant.name, variant.kind, model, fusion=variant.fusion,
+                        options=dict(variant.options),
+                        modality_dropout=variant.modality_dropout)
             try:
-                run = fit_and_sweep(model, data, protocol, seed, order)
+                run = fit_and_sweep(model, data, protocol, seed, order, variant.modality_dropout)
             except ConvergenceError as exc:
-                entry(name, "fusion", model)["failures"].append({"seed": seed, "error": str(exc)})
+                row["failures"].append({"seed": seed, "error": str(exc)})
             else:
                 compare_curves(run, base, protocol.noise_levels)
-                entry(name, "fusion", model)["runs"].append(run)
+                row["runs"].append(run)
             bar.advance(job)
     chance = models[ENSEMBLE]["runs"][0]["robustness"]["chance"]
     for e in models.values():
@@ -337,6 +375,7 @@ def summarise(runs: list[dict[str, Any]], order: Sequence[str]) -> dict[str, Any
         if "gate_mean" in run:
             row.update({f"gate_{m}": run["gate_mean"][m] for m in order})
             row["gate_above_0.9"] = run["gate_above_0.9"]
+            row["gate_entries_above_0.9"] = run["gate_entries_above_0.9"]
         rows.append(row)
     summary = summarize_seeds(rows)
     curves = {m: np.mean([r["robustness"]["noisy"][m] for r in runs], axis=0).tolist()
@@ -380,7 +419,7 @@ def accuracy_table(res: dict[str, Any]) -> list[str]:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name in ranked(res["models"]):
         e, s = res["models"][name], res["models"][name]["summary"]
-        cells = [f"`{name}`" if e["kind"] == "fusion" else name, e["kind"],
+        cells = [f"`{name}`" if e["kind"] in ("fusion", "variant") else name, e["kind"],
                  fmt(s, "test_accuracy"), f"{e['parameters']:,}", fmt(s, "train_seconds", 1),
                  fmt(s, "epochs", 0) if e["kind"] != "ensemble" else "-"]
         cells += [fmt(s, f"dropped_{m}") for m in order]
@@ -414,7 +453,9 @@ def conclusions(res: dict[str, Any]) -> list[str]:
     if fusions:
         out += robustness_findings(models, fusions, res["modalities"])
         out += competition_finding(models, ok, fusions)
-        out += gate_findings(models, fusions, res["modalities"])
+    gated = [n for n in ok if models[n]["kind"] in ("fusion", "variant")]
+    out += gate_findings(models, gated, res["modalities"])
+    out += mdrop_findings(models, res["modalities"])
     for n in models:
         out += [f"**`{n}`**: {f}." for f in models[n]["flags"]]
     return out
@@ -487,7 +528,7 @@ def competition_finding(models: dict[str, Any], ok: list[str], fusions: list[str
         f"`{strongest}` dropped the fusions keep {min(drop):.3f} to {max(drop):.3f} where the "
         f"ensemble keeps {_mean(models, ENSEMBLE, f'dropped_{strongest}'):.3f}, so the other "
         f"encoders carry less inside a fusion than alone. Modality balancing (gradient "
-        f"modulation, modality dropout) targets this; none is used here.",
+        f"modulation, modality dropout) targets this; the `+ mdrop` rows try modality dropout.",
         *late,
     ]
 
@@ -500,13 +541,76 @@ def gate_findings(models: dict[str, Any], fusions: list[str], order: Sequence[st
             continue
         weights = ", ".join(f"{m} {fmt(s, f'gate_{m}', 2)}" for m in order)
         out.append(f"`{n}` gate on the test split: mean weights {weights}; fraction of samples "
-                   f"with one weight above 0.9: {fmt(s, 'gate_above_0.9', 2)}.")
-        if s["mean"]["gate_above_0.9"] > 0.5:
+                   f"with one weight (averaged over the fused features) above 0.9: "
+                   f"{fmt(s, 'gate_above_0.9', 2)}; of single gate entries (sample x fused "
+                   f"feature) above 0.9: {fmt(s, 'gate_entries_above_0.9', 2)}.")
+        if s["mean"]["gate_above_0.9"] > 0.5 and models[n].get("modality_dropout"):
+            out.append(f"`{n}` mostly picks a single modality per complete sample, but trained "
+                       "with modalities missing, its other projections also learned from the "
+                       "samples that lacked the favoured one (see the dropped columns).")
+        elif s["mean"]["gate_above_0.9"] > 0.5:
             out.append(f"`{n}` mostly picks a single modality per sample: its softmax gate "
                        "saturates, and a modality whose weight is near 0 sends almost no "
                        "gradient into its projection, so once saturated the gate tends to stay on "
                        "the modality it favours.")
+        elif s["mean"]["gate_entries_above_0.9"] > 0.5:
+            out.append(f"`{n}` saturates feature by feature, not sample by sample: most single "
+                       "gates pick one modality, but different features pick different "
+                       "modalities, so every modality keeps a share of each sample's fused "
+                       "representation.")
+    pair = ("gated", "gated, gate=modality")
+    if all(n in models and models[n]["summary"] for n in pair):
+        cols = ["test_accuracy"] + [f"dropped_{m}" for m in order] + ["gate_above_0.9"]
+        labels = (["test accuracy"] + [f"{m} dropped" for m in order]
+                  + ["samples with one weight above 0.9"])
+        text = "; ".join(f"{label} {_mean(models, pair[0], c):.3f} vs "
+                         f"{_mean(models, pair[1], c):.3f}" for c, label in zip(cols, labels,
+                                                                                strict=True))
+        out.append(f"One gate per fused feature (`gated`) against one gate per modality "
+                   f"(`gated, gate=modality`): {text}.")
     return out
+
+
+def mdrop_pairs(models: dict[str, Any]) -> list[tuple[str, str]]:
+    """(fusion, the same fusion trained with modality dropout), both with results."""
+    return [(n[: -len(" + mdrop")], n) for n in models
+            if n.endswith(" + mdrop") and models[n]["summary"]
+            and models.get(n[: -len(" + mdrop")], {}).get("summary")]
+
+
+def mdrop_table(res: dict[str, Any]) -> list[str]:
+    """Each fusion without and with modality dropout: accuracy, dropped columns, robustness."""
+    models, order = res["models"], res["modalities"]
+    keys = ["test_accuracy"] + [f"dropped_{m}" for m in order] + ["relative_mean"]
+    head = (["fusion", "test accuracy"] + [f"{m} dropped" for m in order]
+            + ["relative robustness (mean)"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for plain, mdrop in mdrop_pairs(models):
+        cells = [f"`{plain}`"]
+        for k in keys:
+            a, b = _mean(models, plain, k), _mean(models, mdrop, k)
+            cells.append(f"{a:.3f} → {b:.3f} ({b - a:+.3f})")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def mdrop_findings(models: dict[str, Any], order: Sequence[str]) -> list[str]:
+    pairs = mdrop_pairs(models)
+    if not pairs:
+        return []
+    p = models[pairs[0][1]]["modality_dropout"]
+
+    def change(key: str) -> list[float]:
+        return [_mean(models, b, key) - _mean(models, a, key) for a, b in pairs]
+
+    clean = change("test_accuracy")
+    dropped = [d for m in order for d in change(f"dropped_{m}")]
+    rel = change("relative_mean")
+    return [f"Modality dropout (p = {p:g}) over {len(pairs)} fusions: accuracy with one "
+            f"modality dropped changed by {min(dropped):+.3f} to {max(dropped):+.3f} (higher "
+            f"in {sum(d > 0 for d in dropped)} of {len(dropped)} fusion-modality pairs); clean "
+            f"accuracy by {min(clean):+.3f} to {max(clean):+.3f}; relative noise robustness by "
+            f"{min(rel):+.3f} to {max(rel):+.3f}."]
 
 
 def write_figures(name: str, res: dict[str, Any], levels: Sequence[float],
@@ -524,7 +628,7 @@ def write_figures(name: str, res: dict[str, Any], levels: Sequence[float],
     colours = plt.get_cmap("tab20")(np.linspace(0, 1, 20))
     style = {n: {"color": "black", "lw": 2.2} if models[n]["kind"] == "ensemble"
              else {"color": colours[i % 20], "lw": 1.2,
-                   "ls": "--" if models[n]["kind"] == "unimodal" else "-"}
+                   "ls": {"unimodal": "--", "variant": ":"}.get(models[n]["kind"], "-")}
              for i, n in enumerate(names)}
 
     fig, axes = plt.subplots(1, len(order), figsize=(3.2 * len(order) + 1.6, 3.0), sharey=True)
@@ -601,7 +705,11 @@ def write_markdown(path: Path, results: dict[str, Any], figures: dict[str, list[
         "over the modalities present (no extra training; its train time is their sum).",
         f"- Training: Adam, lr {p['lr']}, batch {p['batch_size']}, at most {p['max_epochs']} "
         f"epochs, early stopping on the validation loss (patience {p['patience']}), best weights "
-        "restored; complete data only (no modality dropout during training).",
+        "restored; complete data, except the rows `<fusion> + mdrop`: the same fusion trained "
+        f"with modality dropout, each modality of each training sample dropped with "
+        f"probability {p['modality_dropout']:g} (never all of them; validation on complete "
+        "data). `gated, gate=modality`: the gated fusion with one gate weight per modality "
+        "instead of one per fused feature.",
         f"- Robustness (test split): each modality dropped (input zeroed = its training mean, "
         f"and its mask column False, which mask-aware fusions honour); Gaussian noise "
         f"`x + level * std(x) * eps` on one modality at a time, levels "
@@ -631,6 +739,10 @@ def write_markdown(path: Path, results: dict[str, Any], figures: dict[str, list[
             *robustness_table(res, levels),
             "",
         ]
+        if mdrop_pairs(res["models"]):
+            lines += [f"### Training with modality dropout (p = {p['modality_dropout']:g})",
+                      "", "Mean over seeds, without → with modality dropout (change).", "",
+                      *mdrop_table(res), ""]
         for fig in figures.get(name, []):
             rel = os.path.relpath(fig, path.parent)
             lines += [f"![{fig.stem}]({rel})", ""]
@@ -648,9 +760,9 @@ def write_markdown(path: Path, results: dict[str, Any], figures: dict[str, list[
         "one token per modality, not over sequences of frames or patches.",
         "- Train times were taken on a shared 2-core machine and are noisy; compare them only "
         "within a factor of about two.",
-        "- Models are trained on complete data. Accuracy with a modality dropped shows what "
-        "each architecture does out of the box; training with modality dropout would change "
-        "it.",
+        "- Apart from the `+ mdrop` rows, models are trained on complete data: accuracy with a "
+        "modality dropped shows what each architecture does out of the box. Modality dropout "
+        f"was tried with one rate ({p['modality_dropout']:g}) and no tuning.",
         "- av-digits is split at random, not by speaker: voices seen in training also speak in "
         "the test split.",
         "",
@@ -668,6 +780,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="smoke run: 2 seeds, 2 epochs, 400 samples, 3 noise levels")
     parser.add_argument("--max-samples", type=int, default=None,
                         help="subsample each dataset to this many samples")
+    parser.add_argument("--modality-dropout", type=float, default=None, metavar="P",
+                        help="drop rate of the '<fusion> + mdrop' rows (default 0.3; 0: no "
+                             "such rows)")
+    parser.add_argument("--mdrop-fusions", nargs="+", choices=sorted(list_fusions()),
+                        default=None, metavar="FUSION",
+                        help="fusions that also get a '+ mdrop' row (default: early late "
+                             "gated low_rank_tensor)")
     parser.add_argument("--json", type=Path,
                         default=ROOT / "benchmarks" / "results" / "fusion_table.json")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "fusion-results.md")
@@ -680,6 +799,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error(f"--render-only reads the results from --json, but {args.json} is missing")
     if args.max_samples is not None and args.max_samples < 100:
         parser.error(f"--max-samples must be at least 100, got {args.max_samples}")
+    if args.modality_dropout is not None and not 0.0 <= args.modality_dropout < 1.0:
+        parser.error(f"--modality-dropout must be in [0, 1), got {args.modality_dropout}")
     return args
 
 
@@ -694,11 +815,16 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     protocol = QUICK if args.quick else Protocol()
     if args.max_samples is not None:
         protocol = replace(protocol, max_samples=args.max_samples)
-    fusions = list(list_fusions())
+    if args.modality_dropout is not None:
+        protocol = replace(protocol, modality_dropout=args.modality_dropout)
+    if args.mdrop_fusions is not None:
+        protocol = replace(protocol, mdrop_fusions=tuple(args.mdrop_fusions))
+    fusions = variants(protocol)
     shown = sys.argv[1:] if argv is None else list(argv)
     results: dict[str, Any] = {
         "command": " ".join(["python benchmarks/fusion_table.py", *shown]),
-        "protocol": asdict(protocol), "fusions": fusions,
+        "protocol": asdict(protocol), "fusions": list(list_fusions()),
+        "variants": [asdict(v) for v in fusions],
         "environment": {"torch": torch.__version__, "numpy": np.__version__,
                         "python": platform.python_version(),
                         "torch_threads": torch.get_num_threads(),

@@ -46,8 +46,17 @@ def test_json_holds_every_model_with_consistent_summaries(quick_run):
     assert saved["datasets"].keys() == {"mfeat"} == returned["datasets"].keys()
     res = saved["datasets"]["mfeat"]
     order = res["modalities"]
-    expected = set(list_fusions()) | {f"{m} only" for m in order} | {"unimodal ensemble"}
+    variants = {"gated, gate=modality", "late + mdrop", "gated + mdrop"}
+    expected = (set(list_fusions()) | variants | {f"{m} only" for m in order}
+                | {"unimodal ensemble"})
     assert set(res["models"]) == expected
+    assert saved["protocol"]["modality_dropout"] == 0.3
+    for name in list_fusions():
+        assert res["models"][name]["modality_dropout"] == 0.0
+        assert res["models"][name]["options"] == {}
+    assert res["models"]["late + mdrop"]["modality_dropout"] == 0.3
+    assert res["models"]["late + mdrop"]["fusion"] == "late"
+    assert res["models"]["gated, gate=modality"]["options"] == {"gate": "modality"}
     seeds = saved["protocol"]["seeds"]
     for name, entry in res["models"].items():
         runs = entry["runs"]
@@ -64,8 +73,12 @@ def test_json_holds_every_model_with_consistent_summaries(quick_run):
     for r in ens["runs"]:  # the ensemble is the baseline curve: compared with itself
         assert all(v == pytest.approx(1.0) for v in r["relative_robustness"].values())
         assert all(v == pytest.approx(0.0) for v in r["effective_robustness"].values())
-    gate = res["models"]["gated"]["runs"][0]
-    assert sum(gate["gate_mean"].values()) == pytest.approx(1.0)
+    for name in ("gated", "gated, gate=modality", "gated + mdrop"):
+        gate = res["models"][name]["runs"][0]
+        assert sum(gate["gate_mean"].values()) == pytest.approx(1.0)
+        assert 0.0 <= gate["gate_above_0.9"] <= 1.0 and 0.0 <= gate["gate_entries_above_0.9"] <= 1.0
+    scalar = res["models"]["gated, gate=modality"]["runs"][0]  # one gate per sample: both agree
+    assert scalar["gate_above_0.9"] == scalar["gate_entries_above_0.9"]
 
 
 def test_unimodal_baselines_ignore_the_other_modalities(quick_run):
@@ -87,6 +100,11 @@ def test_markdown_tables_and_figures(quick_run):
     for name in list_fusions():
         assert re.search(rf"^\| `{name}` \| fusion \| \d\.\d{{3}} ± \d\.\d{{3}} \|", text, re.M)
     assert re.search(r"^\| unimodal ensemble \| ensemble \|", text, re.M)
+    assert re.search(r"^\| `late \+ mdrop` \| variant \| \d\.\d{3} ± \d\.\d{3} \|", text, re.M)
+    assert "### Training with modality dropout (p = 0.3)" in text
+    for name in ("late", "gated"):  # without -> with dropout, and the change
+        assert re.search(rf"^\| `{name}` \| \d\.\d{{3}} → \d\.\d{{3}} \([+-]\d\.\d{{3}}\) \|",
+                         text, re.M)
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert len(links) == 2
     for link in links:
@@ -96,9 +114,11 @@ def test_markdown_tables_and_figures(quick_run):
         assert fig.stat().st_size < 200_000
 
 
-def test_too_few_samples_is_refused(script):
+@pytest.mark.parametrize("args", [["--max-samples", "10"], ["--modality-dropout", "1"],
+                                  ["--mdrop-fusions", "nosuch"]])
+def test_bad_arguments_are_refused(script, args):
     with pytest.raises(SystemExit):
-        script.main(["--quick", "--max-samples", "10"])
+        script.main(["--quick", *args])
 
 
 def test_render_only_rebuilds_the_page_from_the_json(script, quick_run):

@@ -11,7 +11,8 @@ A run config is a YAML mapping with these sections (every one but ``dataset`` is
     fusion:    {name: late, output_dim: 64, options: {}}
     head:      {hidden_dim: null, dropout: 0.0}
     losses:    {cross_entropy: 1.0}
-    trainer:   {epochs: 20, batch_size: 64, lr: 0.001, patience: 5, device: cpu, seeds: [0]}
+    trainer:   {epochs: 20, batch_size: 64, lr: 0.001, patience: 5, device: cpu, seeds: [0],
+                modality_dropout: 0.0}
     baselines: {unimodal: false}
     output_dir: runs/mfeat-late
 
@@ -157,6 +158,10 @@ class TrainerConfig(_Section):
     momentum: float = Field(default=0.0, ge=0.0)
     scheduler: Literal["cosine"] | None = None
     grad_clip_norm: float | None = Field(default=None, gt=0.0)
+    modality_dropout: float = Field(
+        default=0.0, ge=0.0, lt=1.0,
+        description="Per-sample probability of dropping each modality while training the "
+                    "fusion model (never all of a sample's).")
     patience: int | None = Field(default=5, ge=1)
     monitor: str | None = None
     device: str = "cpu"

@@ -289,12 +289,15 @@ def build_model(cfg: RunConfig, data: RunData, modality: str | None = None) -> n
 
 
 def make_task(cfg: RunConfig, model: nn.Module) -> Task:
-    """The :class:`Task` of ``cfg``: its weighted losses and the task's metrics."""
+    """The :class:`Task` of ``cfg``: its weighted losses, the task's metrics, and
+    ``trainer.modality_dropout`` for a fusion model (a unimodal baseline has nothing to drop)."""
     weights = cfg.loss_weights()
     metrics = [m for m in cfg.metric_names() if not m.startswith("loss_")]
+    dropout = cfg.trainer.modality_dropout if isinstance(model, MultimodalModel) else 0.0
     if len(weights) == 1 and next(iter(weights.values())) == 1.0:
-        return Task(model, next(iter(weights)), metrics=metrics)
-    return Task(model, {k: k for k in weights}, loss_weights=weights, metrics=metrics)
+        return Task(model, next(iter(weights)), metrics=metrics, modality_dropout=dropout)
+    return Task(model, {k: k for k in weights}, loss_weights=weights, metrics=metrics,
+                modality_dropout=dropout)
 
 
 def make_trainer(cfg: RunConfig, seed: int, checkpoint_dir: Path | None = None,

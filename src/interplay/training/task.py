@@ -2,11 +2,13 @@
 
 A model is a plain ``nn.Module`` that takes a dict ``{modality: tensor}`` and returns either a
 tensor of predictions or a dict of outputs (the predictions under ``output_key``). The task owns
-everything else a training step needs to turn one batch into a scalar loss and a few metrics.
+everything else a training step needs to turn one batch into a scalar loss and a few metrics,
+including modality dropout (training on randomly incomplete samples).
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -15,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._validation import check_float, check_int
 from ..exceptions import InvalidInputError
 
 #: A loss or metric: ``fn(output, target) -> scalar tensor``.
@@ -75,6 +78,70 @@ def _resolve(spec: Any, table: dict[str, LossFn], arg: str) -> tuple[str, LossFn
     )
 
 
+def modality_dropout_mask(n_samples: int, n_modalities: int, p: float) -> torch.Tensor:
+    """Random presence mask: each modality dropped with probability ``p``, never all of a row.
+
+    Every entry is kept independently with probability ``1 - p``; rows that lose every modality
+    are drawn again, so the mask follows the independent draw *conditioned* on at least one
+    modality present. A modality is therefore dropped with probability
+    ``p (1 - p**(M-1)) / (1 - p**M)`` (slightly below ``p``), and all ``M`` are present with
+    probability ``(1 - p)**M / (1 - p**M)``. Draws use torch's global CPU generator, so a run
+    seeded with :func:`~interplay.training.seed_everything` repeats its masks.
+
+    Parameters
+    ----------
+    n_samples : int
+    n_modalities : int
+        At least 2 (with one modality nothing could ever be dropped).
+    p : float
+        Drop probability in [0, 1).
+
+    Returns
+    -------
+    Tensor of bool, shape (n_samples, n_modalities)
+        True where the modality is present.
+
+    Examples
+    --------
+    >>> mask = modality_dropout_mask(1000, 3, 0.5)
+    >>> mask.shape, bool(mask.any(dim=1).all())
+    (torch.Size([1000, 3]), True)
+    """
+    n = check_int(n_samples, "n_samples", minimum=0)
+    k = check_int(n_modalities, "n_modalities", minimum=2)
+    p = check_float(p, "p", low=0.0, high=1.0, high_open=True)
+    keep = torch.rand(n, k) >= p
+    empty = ~keep.any(dim=1)
+    while bool(empty.any()):
+        keep[empty] = torch.rand(int(empty.sum()), k) >= p
+        empty = ~keep.any(dim=1)
+    return keep
+
+
+def _mask_columns(model: nn.Module) -> tuple[str, ...]:
+    """The modalities of ``model``'s mask columns; refuse a model that takes no mask."""
+    what = type(model).__name__
+    try:
+        takes_mask = "mask" in inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):
+        takes_mask = False
+    columns = getattr(model, "modalities", None)
+    if isinstance(columns, Sequence) and not isinstance(columns, str):
+        names = tuple(c for c in columns if isinstance(c, str))
+        ok_columns = len(names) == len(columns) >= 2
+    else:
+        names, ok_columns = (), False
+    if not takes_mask or not ok_columns:
+        missing = "no `mask` argument in its forward" if not takes_mask else (
+            f"`modalities`={columns!r} is not a list of at least two modality names")
+        raise InvalidInputError(
+            f"`modality_dropout` > 0 needs a model called as model(inputs, mask=...) whose "
+            f"`modalities` attribute names the mask columns (a MultimodalModel, say); {what} "
+            f"has {missing}."
+        )
+    return names
+
+
 class Task(nn.Module):
     """A model together with its losses and metrics; turns a batch into a loss.
 
@@ -96,6 +163,15 @@ class Task(nn.Module):
         callables with the loss signature. They are averaged over samples.
     output_key : str, default "logits"
         Key of the predictions when the model returns a dict.
+    modality_dropout : float, default 0.0
+        Probability in [0, 1) of dropping each modality of each training sample (never all of
+        a sample's modalities; see :func:`modality_dropout_mask`). The model is then called as
+        ``model(inputs, mask=mask)`` in training mode, and as ``model(inputs)`` in evaluation
+        mode. It needs a model with a ``mask`` argument and a ``modalities`` attribute (the
+        mask's column order), such as :class:`~interplay.models.MultimodalModel`. Training
+        this way teaches a fusion to predict from any subset of its modalities, and keeps one
+        strong modality from doing all the work (Neverova et al. 2016, "ModDrop"); training
+        metrics are then those of the incomplete samples.
 
     Notes
     -----
@@ -127,6 +203,7 @@ class Task(nn.Module):
         loss_weights: Mapping[str, float] | None = None,
         metrics: Sequence[str | LossFn] = ("accuracy",),
         output_key: str = "logits",
+        modality_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         if not isinstance(model, nn.Module):
@@ -135,6 +212,9 @@ class Task(nn.Module):
             )
         self.model = model
         self.output_key = str(output_key)
+        self.modality_dropout = check_float(modality_dropout, "modality_dropout", low=0.0,
+                                            high=1.0, high_open=True)
+        self._mask_columns = _mask_columns(model) if self.modality_dropout > 0 else ()
 
         specs = dict(loss) if isinstance(loss, Mapping) else {"loss": loss}
         if not specs:
@@ -192,6 +272,9 @@ class Task(nn.Module):
     def forward(self, inputs: Mapping[str, torch.Tensor], target: Any) -> dict[str, torch.Tensor]:
         """Loss (with gradient) and detached metrics for one batch.
 
+        In training mode with ``modality_dropout`` > 0, the batch's samples lose modalities at
+        random (a fresh :func:`modality_dropout_mask` per call, passed as ``mask``).
+
         Returns
         -------
         dict
@@ -202,7 +285,13 @@ class Task(nn.Module):
             raise InvalidInputError(
                 f"`inputs` must be a dict {{modality: tensor}}, got {type(inputs).__name__}."
             )
-        output = self.model(inputs)
+        if self.training and self._mask_columns and inputs:
+            first = next(iter(inputs.values()))
+            mask = modality_dropout_mask(first.shape[0], len(self._mask_columns),
+                                         self.modality_dropout)
+            output = self.model(inputs, mask=mask.to(first.device))
+        else:
+            output = self.model(inputs)
         pred = self.predictions(output)
         if len(self._losses) == 1:
             _, fn, builtin, weight = self._losses[0]
@@ -210,12 +299,12 @@ class Task(nn.Module):
             result = {"loss": value if weight == 1.0 else weight * value}
         else:
             result = {}
-            total = None
+            terms = []
             for key, fn, builtin, weight in self._losses:
                 value = fn(pred if builtin else output, target)
                 result[f"loss_{key}"] = value.detach()
-                total = weight * value if total is None else total + weight * value
-            result["loss"] = total
+                terms.append(weight * value)
+            result["loss"] = sum(terms[1:], terms[0])
         if self._metrics:
             with torch.no_grad():
                 for name, fn, builtin in self._metrics:
