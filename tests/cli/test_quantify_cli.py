@@ -299,3 +299,11 @@ def test_npy_bad_probabilities_exit_nonzero_and_write_nothing(tmp_path, capsys, 
     assert main(["quantify", str(tmp_path / "p.npy"), "--json", str(out)]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_loading_the_command_line_does_not_import_torch_or_pydantic():
+    code = ("import sys, interplay.cli.main; "
+            "print('torch' in sys.modules, 'pydantic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["False", "False"]

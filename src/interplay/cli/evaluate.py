@@ -10,8 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..exceptions import InvalidInputError
-from ..training.evaluation import evaluate_run
-from ..training.run import write_json
+from ._options import ShowProgress
 from .train import check_json_target, parse_list
 
 HELP = (
@@ -70,10 +69,11 @@ def evaluate_command(
         typer.Option("--json", help="Where to write the JSON (default RUN_DIR/evaluation.json).",
                      show_default=False),
     ] = None,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Show progress bars.")
-    ] = True,
+    progress: ShowProgress = True,
 ) -> None:
+    # torch and pydantic load only when this command runs (they slow every other command)
+    from ..training.evaluation import evaluate_run
+    from ..training.run import write_json
     check_json_target(json_out)
     if repeats < 1:
         raise InvalidInputError(f"--repeats must be at least 1, got {repeats}.")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .._atomic import atomic_write_text
 from ..data.registry import list_datasets
 from ..data.tables import (
     EXAMPLES,
@@ -27,6 +26,7 @@ from ..info.estimate import quantify as quantify_samples
 from ..info.estimate.bootstrap import bootstrap_pid
 from ..info.estimate.sweep import _parameters, estimator_function
 from ..info.pid import ATOMS, PIDResult, list_pid_methods, pid
+from ._options import ExampleName, ShowProgress, X1Columns, X2Columns, YColumns
 
 ESTIMATORS = ("auto", "discrete", "cluster", "gaussian", "copula", "flow", "batch")
 #: Estimators whose target is a class label (passed as read); the others need numbers.
@@ -86,23 +86,6 @@ HELP = (
 )
 
 
-#: Options naming the columns of X1, X2 and Y (shared by the commands that read sample tables).
-X1Columns = Annotated[
-    str | None,
-    typer.Option("--x1", help="Column(s) of the first modality, comma-separated.",
-                 show_default=False),
-]
-X2Columns = Annotated[
-    str | None,
-    typer.Option("--x2", help="Column(s) of the second modality, comma-separated.",
-                 show_default=False),
-]
-YColumns = Annotated[
-    str | None,
-    typer.Option("--y", help="Target column(s), comma-separated.", show_default=False),
-]
-
-
 def register(app: typer.Typer) -> None:
     """Add the ``quantify`` command to ``app``."""
     app.command("quantify", help=HELP, no_args_is_help=True)(quantify_command)
@@ -144,15 +127,8 @@ def quantify_command(
         typer.Option("--json", help="Write the full result as JSON to this file.",
                      show_default=False),
     ] = None,
-    example: Annotated[
-        str | None,
-        typer.Option("--example", show_default=False,
-                     help="Run on a bundled example instead of DATA: "
-                     + ", ".join(sorted(EXAMPLES)) + "."),
-    ] = None,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Show progress bars.")
-    ] = True,
+    example: ExampleName = None,
+    progress: ShowProgress = True,
     estimator: Annotated[
         str,
         typer.Option("--estimator", "-e", help="How to estimate from samples: "
@@ -433,20 +409,8 @@ def _check_values(frame: pd.DataFrame, roles: dict[str, list[str]]) -> None:
 
 
 def write_json_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and ``os.replace``.
-
-    Readers see either the old file or the complete new one; on failure nothing is left.
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write ``text`` and a newline to ``path`` atomically: the old file or the whole new one."""
+    atomic_write_text(path, text + "\n")
 
 
 def _print(result: PIDResult, source: str, roles: dict[str, list[str]], json_out: Path | None,

@@ -14,10 +14,8 @@ from rich.table import Table
 from ..data.registry import list_datasets
 from ..data.tables import EXAMPLES, dataset_frame, read_example, read_pmf, read_table
 from ..exceptions import InvalidInputError, SmallSampleWarning
+from ._options import ExampleName, ShowProgress, X1Columns, X2Columns, YColumns
 from .quantify import (
-    X1Columns,
-    X2Columns,
-    YColumns,
     _check_values,
     _resolve_roles,
     write_json_atomically,
@@ -90,15 +88,8 @@ def recommend_command(
         typer.Option("--json", help="Write the profile and ranking as JSON to this file.",
                      show_default=False),
     ] = None,
-    example: Annotated[
-        str | None,
-        typer.Option("--example", show_default=False,
-                     help="Run on a bundled example instead of DATA: "
-                     + ", ".join(sorted(EXAMPLES)) + "."),
-    ] = None,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Show progress bars.")
-    ] = True,
+    example: ExampleName = None,
+    progress: ShowProgress = True,
 ) -> None:
     from ..analysis.recommend import recommend_fusion
 

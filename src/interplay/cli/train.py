@@ -10,8 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..exceptions import InvalidInputError
-from ..training.config import load_config
-from ..training.run import run_training, write_json
+from ._options import ShowProgress
 
 HELP = (
     "Train the model a YAML config describes, once per seed, and write a run directory: the "
@@ -81,10 +80,11 @@ def train_command(
         bool, typer.Option("--resume", help="Continue an interrupted run in its run directory "
                            "(same config) from its last checkpoints.")
     ] = False,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Show progress bars.")
-    ] = True,
+    progress: ShowProgress = True,
 ) -> None:
+    # torch and pydantic load only when this command runs (they slow every other command)
+    from ..training.config import load_config
+    from ..training.run import run_training, write_json
     check_json_target(json_out)
     overrides: dict[str, Any] = {}
     if seeds is not None:

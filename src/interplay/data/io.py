@@ -27,8 +27,6 @@ NaN/inf, a non-numeric column, or a corrupt or truncated file, raises
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -36,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_write
 from ..exceptions import DataFormatError, InvalidInputError, MissingDependencyError
 from .dataset import DatasetMetadata, MultimodalDataset
 
@@ -121,17 +120,10 @@ def save_dataset(ds: MultimodalDataset, path: str | Path, *, format: str | None 
             f"`ds.metadata` must be JSON-serialisable to be saved ({exc}); keep only numbers, "
             "strings, lists and dicts in `metadata.extra`."
         ) from exc
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if fmt == "npz":
-                _write_npz(ds, header, fh)
-            else:
-                _write_parquet(ds, header, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if fmt == "npz":
+        atomic_write(path, lambda fh: _write_npz(ds, header, fh))
+    else:
+        atomic_write(path, lambda fh: _write_parquet(ds, header, fh))
     return path
 
 

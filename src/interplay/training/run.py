@@ -25,7 +25,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -33,6 +33,7 @@ import yaml
 from rich.console import Console
 from torch import nn
 
+from .._atomic import atomic_write_text
 from ..data import MultimodalDataset, load_dataset, read_dataset
 from ..data.registry import dataset_entry
 from ..exceptions import DataFormatError, InterplayError, InvalidInputError
@@ -45,7 +46,6 @@ from ..models import (
     create_fusion,
     create_head,
 )
-from .checkpoint import atomic_write
 from .config import EncoderConfig, RunConfig
 from .seeds import seed_everything, summarize_seeds
 from .task import Task
@@ -448,7 +448,7 @@ def run_training(cfg: RunConfig, *, output_dir: str | Path | None = None,
         _check_resumable(out, resolved)
     else:
         out.mkdir(parents=True, exist_ok=True)
-        _write_bytes(out / "config.yaml", yaml.safe_dump(resolved, sort_keys=False).encode())
+        atomic_write_text(out / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
 
     runs: dict[str, list[dict[str, Any]]] = {"model": []}
     n_params = 0
@@ -498,11 +498,4 @@ def _check_resumable(out: Path, resolved: dict[str, Any]) -> None:
 
 def write_json(path: Path, payload: Mapping[str, Any]) -> None:
     """Write ``payload`` as indented JSON, atomically (NaN/inf must already be None)."""
-    _write_bytes(path, (json.dumps(payload, indent=2, allow_nan=False) + "\n").encode())
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    def write(fh: IO[bytes]) -> None:
-        fh.write(data)
-
-    atomic_write(path, write)
+    atomic_write_text(path, json.dumps(payload, indent=2, allow_nan=False) + "\n")
