@@ -15,13 +15,13 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> None:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> None:
     """Write a file so that ``path`` holds either its old content or the complete new content.
 
-    ``write`` receives a binary file object opened on a temporary file in the same folder; the
-    file is flushed, synced to disk, given the permissions a new file gets (``0o666`` less the
-    umask) and renamed over ``path``. If ``write`` raises, the temporary file is removed and
-    ``path`` is left untouched.
+    ``write`` receives a binary file object opened on a temporary file in the same folder (its
+    return value, if any, is ignored); the file is flushed, synced to disk, given the
+    permissions a new file gets (``0o666`` less the umask) and renamed over ``path``. If
+    ``write`` raises, the temporary file is removed and ``path`` is left untouched.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

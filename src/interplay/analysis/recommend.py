@@ -306,15 +306,16 @@ def profile_interactions(
             result = cluster_pid(a1, a2, y, n_clusters=k, n_components=comps, method=method,
                                  random_state=seed)
             if n_boot:  # the same (seeded) clustering, for the bootstrap of the shares
-                labels = tuple(cluster_labels(reduce_dimension(a, comps), k, seed)
-                               for a in (a1, a2))
+                labels = (cluster_labels(reduce_dimension(a1, comps), k, seed),
+                          cluster_labels(reduce_dimension(a2, comps), k, seed))
             reason += (f"; each modality standardised, "
                        f"{'all columns' if comps is None else f'{comps} principal components'}"
                        f", {k} k-means clusters")
         else:
-            z = [check_samples(v, n, min_samples=2) for v, n in ((x1, "x1"), (x2, "x2"), (y, "y"))]
+            z1, z2, zy = (check_samples(v, n, min_samples=2)
+                          for v, n in ((x1, "x1"), (x2, "x2"), (y, "y")))
             fit = gaussian_pid_from_samples if chosen == "gaussian" else copula_pid
-            result = fit(*z, method)
+            result = fit(z1, z2, zy, method=method)
     for w in caught:  # warned once, from here, in their own category
         _warnings.warn(w.message, w.category, stacklevel=2)
     notes = tuple(dict.fromkeys([*result.warnings, *(str(w.message) for w in caught)]))

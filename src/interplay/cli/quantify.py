@@ -227,6 +227,8 @@ def quantify_command(
         frame, spec = read_example(example)
         x1, x2, y = x1 or spec.x1, x2 or spec.x2, y or spec.y
         source = f"example {example!r}"
+    elif data is None:  # unreachable: exactly one of DATA and --example passed the check above
+        raise InvalidInputError("give either a DATA file or --example NAME.")
     elif not data.exists() and str(data) in list_datasets():
         frame = dataset_frame(str(data))
         source = f"dataset {str(data)!r}"

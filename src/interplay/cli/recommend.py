@@ -134,7 +134,9 @@ def _sample_profile(data: Path | None, example: str | None, given: dict[str, str
         given = {"--x1": given["--x1"] or spec.x1, "--x2": given["--x2"] or spec.x2,
                  "--y": given["--y"] or spec.y}
         source = f"example {example!r}"
-    elif data is not None and not data.exists() and str(data) in list_datasets():
+    elif data is None:  # unreachable: exactly one of DATA and --example passed recommend's check
+        raise InvalidInputError("give either DATA or --example NAME.")
+    elif not data.exists() and str(data) in list_datasets():
         frame = dataset_frame(str(data))
         source = f"dataset {str(data)!r}"
     else:

@@ -34,6 +34,7 @@ from scipy.optimize import minimize_scalar
 
 from .._validation import check_base, check_float, check_int, units_of
 from ..exceptions import (
+    ConvergenceError,
     ConvergenceWarning,
     InterplayWarning,
     InvalidInputError,
@@ -49,7 +50,8 @@ try:
 
     from .sinkhorn import log_floor, log_sinkhorn, sinkhorn
 except ImportError:  # pragma: no cover - exercised by monkeypatching in the tests
-    torch = None
+    if not TYPE_CHECKING:  # to mypy, ``torch`` stays the module; batch_pid checks for None
+        torch = None
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -492,12 +494,15 @@ def _fit_classifiers(nets: _Networks, data: _Stream, train: np.ndarray, val: np.
     optim = torch.optim.Adam(params, lr=opts.lr)
     batches_per_epoch = len(_minibatches(train, opts.batch_size, None, opts.steps_per_epoch))
     task = bar.add_task("classifiers", total=opts.classifier_epochs * batches_per_epoch)
-    best = {v: (math.inf, -1, None) for v in _VIEWS}
+    best: dict[str, tuple[float, int, dict[str, Any] | None]] = {
+        v: (math.inf, -1, None) for v in _VIEWS
+    }
     for epoch in range(opts.classifier_epochs):
         for idx in _minibatches(train, opts.batch_size, rng, opts.steps_per_epoch):
             t1, t2, ty = data.tensors(idx, nets.device)
             logits = nets.logits(t1, t2)
-            loss = sum(nn.functional.cross_entropy(logits[v], ty) for v in _VIEWS)
+            losses = [nn.functional.cross_entropy(logits[v], ty) for v in _VIEWS]
+            loss = sum(losses[1:], losses[0])
             optim.zero_grad()
             loss.backward()
             optim.step()
@@ -506,7 +511,10 @@ def _fit_classifiers(nets: _Networks, data: _Stream, train: np.ndarray, val: np.
             if ce < best[v][0]:
                 best[v] = (ce, epoch, copy.deepcopy(nets.classifiers[v].state_dict()))
     for v in _VIEWS:
-        nets.classifiers[v].load_state_dict(best[v][2])
+        state = best[v][2]
+        if state is None:  # every held-out cross-entropy was NaN
+            raise ConvergenceError(f"the {v!r} classifier's held-out cross-entropy is not finite")
+        nets.classifiers[v].load_state_dict(state)
         nets.classifiers[v].eval()
     _calibrate(nets, data, val[:: max(1, val.size // CALIBRATION_ROWS)], opts.batch_size)
     return {v: {"best_epoch": best[v][1] + 1, "temperature": 1.0 / nets.sharpness[v]}

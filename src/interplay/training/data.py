@@ -144,8 +144,11 @@ def make_loader(dataset: Dataset, *, batch_size: int, shuffle: bool, seed: int,
         sampler = ShardSampler(len(dataset), num_replicas, rank)  # type: ignore[arg-type]
     if isinstance(dataset, MultimodalTensorDataset) and num_workers == 0:
         return TensorBatchLoader(dataset, sampler, batch_size)
+    collate = _passthrough if hasattr(dataset, "__getitems__") else None
+    # The stub types collate_fn as taking a list, but with ``__getitems__`` it receives that
+    # method's result (a whole Batch) unchanged.
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=num_workers,
-                      collate_fn=_passthrough if hasattr(dataset, "__getitems__") else None)
+                      collate_fn=collate)  # type: ignore[arg-type]
 
 
 def to_device(value: Any, device: torch.device) -> Any:

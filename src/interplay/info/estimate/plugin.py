@@ -177,7 +177,8 @@ def quantify(
         _warnings.warn(note, SmallSampleWarning, stacklevel=2)
 
     values = {**point.atoms, "mi_joint": point.mi_joint, "mi_x1": point.mi_x1, "mi_x2": point.mi_x2}
-    ci = p_values = None
+    ci: dict[str, tuple[float, float]] | None = None
+    p_values: dict[str, float] | None = None
     if n_boot:
         boot = resampling.bootstrap(
             lambda idx: replicate(flat[idx]), n, n_boot, rng, progress=progress
@@ -189,18 +190,18 @@ def quantify(
                 k: max(2 * v - means[k], 0.0 if k.startswith("mi_") else floor)
                 for k, v in values.items()
             }
-            ci = resampling.basic_intervals(
+            intervals = resampling.basic_intervals(
                 boot[:, : len(ATOMS)], [getattr(point, a) for a in ATOMS], conf, floor=floor
             )
         else:
-            ci = resampling.percentile_intervals(boot[:, : len(ATOMS)], conf)
-        ci = dict(zip(ATOMS, ci, strict=True))
+            intervals = resampling.percentile_intervals(boot[:, : len(ATOMS)], conf)
+        ci = dict(zip(ATOMS, intervals, strict=True))
     if n_perm:
         null = resampling.permutation_null(
             lambda perm: replicate(pairs * shape[2] + cy[perm])[: len(ATOMS)], n, n_perm, rng,
             progress=progress,
         )
-        observed = np.array([getattr(point, a) for a in ATOMS])
+        observed = [float(getattr(point, a)) for a in ATOMS]
         p_values = dict(
             zip(ATOMS, resampling.permutation_p_values(null, observed), strict=True)
         )

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..._validation import check_base, check_choice, check_pmf, units_of
 from ..measures import _h
-from .result import ATOMS, PIDResult, SolverDiagnostics
+from .result import PIDResult, SolverDiagnostics
 
 #: Atoms whose negative part is below this (in bits) are treated as round-off and clipped.
 ROUNDOFF = 1e-9
@@ -121,7 +121,10 @@ def pid(
             **{**diag.__dict__, "clipped": clipped / lb, "duality_gap": diag.duality_gap / lb}
         )
     return PIDResult(
-        **{a: atoms[a] / lb for a in ATOMS},
+        redundancy=atoms["redundancy"] / lb,
+        unique1=atoms["unique1"] / lb,
+        unique2=atoms["unique2"] / lb,
+        synergy=atoms["synergy"] / lb,
         mi_joint=i12 / lb,
         mi_x1=i1 / lb,
         mi_x2=i2 / lb,

@@ -220,7 +220,7 @@ class _Problem:
         self.k1, self.ky = p1.shape
         self.k2 = p2.shape[0]
         allowed = self.m1[:, None, :] & self.m2[None, :, :]
-        self.cells = allowed.any(axis=2)
+        self.cells: np.ndarray = np.asarray(allowed.any(axis=2))  # bool[x1, x2]
         self.n_cells = int(self.cells.sum())
         self.fixed_mu = ~self.m2 | self._gauge_pins(allowed)
 
