@@ -551,15 +551,15 @@ class _NewtonSystem:
         """``H^-1 b`` by block elimination through ``S``: exactly with the float64 factors,
         approximately with ``Lam^-1`` and the float32 factor of the preconditioner."""
         prob = self.prob
-        if exact:
-            assert self.factor is not None
+        if exact or self.precond is None:  # without a preconditioner, the exact factors
+            if self.factor is None:
+                self.factor = self._exact_factor()
             factor = self.factor
             lam_solve = partial(_chol_solve, self.chol)
 
             def s_solve(rhs: np.ndarray) -> np.ndarray:
                 return _cho_solve(factor, rhs)
         else:
-            assert self.precond is not None
             lam_inv, lower, scale = self.precond
             lam_solve = partial(np.einsum, "iyz,iz->iy", lam_inv)
 
