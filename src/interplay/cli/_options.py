@@ -1,12 +1,14 @@
-"""Command-line options shared by several subcommands (one definition each)."""
+"""Command-line options and checks shared by several subcommands (one definition each)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..data.tables import EXAMPLES
+from ..exceptions import InvalidInputError
 
 #: The columns of X1, X2 and Y in a sample table.
 X1Columns = Annotated[
@@ -32,3 +34,9 @@ ExampleName = Annotated[
 ShowProgress = Annotated[
     bool, typer.Option("--progress/--no-progress", help="Show progress bars.")
 ]
+
+
+def check_json_target(json_out: Path | None) -> None:
+    """Refuse a --json path whose folder does not exist (before any work is done)."""
+    if json_out is not None and not json_out.parent.is_dir():
+        raise InvalidInputError(f"--json: the folder {str(json_out.parent)!r} does not exist.")

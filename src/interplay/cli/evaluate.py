@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ..exceptions import InvalidInputError
-from ._options import ShowProgress
-from .train import check_json_target, parse_list
+from ._options import ShowProgress, check_json_target
+from .train import parse_list
 
 HELP = (
     "Evaluate every seed's model of a run directory written by `interplay train` on its test "

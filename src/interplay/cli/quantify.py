@@ -26,7 +26,7 @@ from ..info.estimate import quantify as quantify_samples
 from ..info.estimate.bootstrap import bootstrap_pid
 from ..info.estimate.sweep import _parameters, estimator_function
 from ..info.pid import ATOMS, PIDResult, list_pid_methods, pid
-from ._options import ExampleName, ShowProgress, X1Columns, X2Columns, YColumns
+from ._options import ExampleName, ShowProgress, X1Columns, X2Columns, YColumns, check_json_target
 
 ESTIMATORS = ("auto", "discrete", "cluster", "gaussian", "copula", "flow", "batch")
 #: Estimators whose target is a class label (passed as read); the others need numbers.
@@ -200,8 +200,7 @@ def quantify_command(
             raise InvalidInputError(f"{flag} must be at least 1, got {value}.")
     if n_jobs == 0 or n_jobs < -1:
         raise InvalidInputError(f"--n-jobs must be a positive number or -1, got {n_jobs}.")
-    if json_out is not None and not json_out.parent.is_dir():
-        raise InvalidInputError(f"--json: the directory {str(json_out.parent)!r} does not exist.")
+    check_json_target(json_out)
     if data is not None and data.suffix.lower() == ".npy":
         if bootstrap or permutations or bias_correction:
             raise InvalidInputError(

@@ -14,7 +14,7 @@ from rich.table import Table
 from ..data.registry import list_datasets
 from ..data.tables import EXAMPLES, dataset_frame, read_example, read_pmf, read_table
 from ..exceptions import InvalidInputError, SmallSampleWarning
-from ._options import ExampleName, ShowProgress, X1Columns, X2Columns, YColumns
+from ._options import ExampleName, ShowProgress, X1Columns, X2Columns, YColumns, check_json_target
 from .quantify import (
     _check_values,
     _resolve_roles,
@@ -98,8 +98,7 @@ def recommend_command(
             "give either DATA or --example NAME "
             f"({', '.join(sorted(EXAMPLES))}), not {'both' if data else 'neither'}."
         )
-    if json_out is not None and not json_out.parent.is_dir():
-        raise InvalidInputError(f"--json: the directory {str(json_out.parent)!r} does not exist.")
+    check_json_target(json_out)
     if components < 0:
         raise InvalidInputError(f"--components must be 0 (no PCA) or more, got {components}.")
     names = None

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..exceptions import InvalidInputError
-from ._options import ShowProgress
+from ._options import ShowProgress, check_json_target
 
 HELP = (
     "Train the model a YAML config describes, once per seed, and write a run directory: the "
@@ -46,12 +46,6 @@ def parse_list(text: str, flag: str, kind: type) -> list[Any]:
         raise InvalidInputError(
             f"{flag} must be a comma-separated list of {kind.__name__} values, got {text!r}."
         ) from None
-
-
-def check_json_target(json_out: Path | None) -> None:
-    """Refuse a --json path whose folder does not exist (before any work is done)."""
-    if json_out is not None and not json_out.parent.is_dir():
-        raise InvalidInputError(f"--json: the folder {str(json_out.parent)!r} does not exist.")
 
 
 def train_command(

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 from scipy import fft as sfft
 
+from .._atomic import atomic_write
 from .._validation import check_float, check_int
 from ..exceptions import InvalidInputError, MissingDependencyError
 from .bundled_digits import sklearn_digits
@@ -178,13 +179,9 @@ def _load_clip_bank(voices: list[dict[str, Any]], *, cache: bool, progress: bool
     clips = [_trim(s) for s, _ in results]
     rate = rates.pop()
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
         offsets = np.concatenate([[0], np.cumsum([len(c) for c in clips])])
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, samples=np.concatenate(clips), offsets=offsets,
-                                rate=np.array(rate))
-        os.replace(tmp, path)
+        atomic_write(path, lambda fh: np.savez_compressed(
+            fh, samples=np.concatenate(clips), offsets=offsets, rate=np.array(rate)))
     return [[clips[v * 10 + d].astype(np.float64) / 32768.0 for d in range(10)]
             for v in range(len(voices))], rate
 
