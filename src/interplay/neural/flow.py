@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from .._threads import policy
 from .._validation import check_base, check_choice, check_float, check_int, check_samples
 from ..exceptions import InterplayWarning, InvalidInputError, MissingDependencyError
 from ..info.estimate import resampling
@@ -213,11 +214,12 @@ def flow_pid(
     starts = [_start_map(a, name, init) for a, name in ((a1, "x1"), (a2, "x2"), (ay, "y"))]
     rng = np.random.default_rng(random_state)
     val_idx, train_idx = _split(n, validation_fraction, sum(a.shape[1] for a in starts), rng)
-    (z1, z2, zy), report = engine.fit_latents(
-        starts, train_idx, val_idx, rng, dev, flow=flow, transforms=transforms,
-        hidden=hidden, max_epochs=max_epochs, patience=patience,
-        batch_size=min(batch_size, len(train_idx)), lr=lr, progress=progress,
-    )
+    with policy():  # small flows: one thread (see interplay._threads)
+        (z1, z2, zy), report = engine.fit_latents(
+            starts, train_idx, val_idx, rng, dev, flow=flow, transforms=transforms,
+            hidden=hidden, max_epochs=max_epochs, patience=patience,
+            batch_size=min(batch_size, len(train_idx)), lr=lr, progress=progress,
+        )
 
     def latent_pid(rows: slice | np.ndarray) -> PIDResult:
         return gaussian_pid_from_samples(z1[rows], z2[rows], zy[rows], method,

@@ -30,6 +30,7 @@ import numpy as np
 from scipy import linalg
 from scipy.linalg import lapack
 
+from ..._threads import large_columns, policy
 from ..._validation import (
     check_base,
     check_choice,
@@ -311,18 +312,19 @@ def gaussian_pid(
     tol = check_float(tol, "tol", low=0.0, low_open=True)
     max_iter = check_int(max_iter, "max_iter", minimum=1)
     check_choice(on_failure, "on_failure", ("warn", "raise"))
-    ch = _Channels(arr, d1, d2, dy)
-    i12 = _mi_nats(arr, np.arange(d1 + d2), np.arange(d1 + d2, d1 + d2 + dy))
-    i1, i2 = ch.i1, ch.i2
-    if method == "mmi" or ch.ry <= 1:
-        union, diag = max(i1, i2), None
-        if method == "broja":
-            diag = SolverDiagnostics(
-                converged=True, iterations=0, duality_gap=0.0, primal_residual=0.0,
-                tolerance=tol * lb, message="scalar target: BROJA equals MMI (closed form)",
-            )
-    else:
-        union, diag = _solve_broja(ch, i12, tol * lb, max_iter)
+    with policy(large=large_columns(arr)):  # one thread unless the matrices are large
+        ch = _Channels(arr, d1, d2, dy)
+        i12 = _mi_nats(arr, np.arange(d1 + d2), np.arange(d1 + d2, d1 + d2 + dy))
+        i1, i2 = ch.i1, ch.i2
+        if method == "mmi" or ch.ry <= 1:
+            union, diag = max(i1, i2), None
+            if method == "broja":
+                diag = SolverDiagnostics(
+                    converged=True, iterations=0, duality_gap=0.0, primal_residual=0.0,
+                    tolerance=tol * lb, message="scalar target: BROJA equals MMI (closed form)",
+                )
+        else:
+            union, diag = _solve_broja(ch, i12, tol * lb, max_iter)
     result = _assemble(i1, i2, i12, union, diag, lb, b, method)
     result = result.with_(settings={"base": b, "sizes": (d1, d2, dy), "tol": tol,
                                     "max_iter": max_iter})
@@ -426,7 +428,8 @@ def gaussian_pid_from_samples(
         raise InvalidInputError(
             f"`bias_correction` must be True or False, got {bias_correction!r}."
         )
-    cov = np.cov(np.hstack([a1, a2, ay]), rowvar=False)
+    with policy(large=large_columns(a1, a2, ay)):
+        cov = np.cov(np.hstack([a1, a2, ay]), rowvar=False)
     raw = gaussian_pid(cov, sizes, method, base=base, tol=tol, max_iter=max_iter,
                        on_failure=on_failure)
     settings = {**raw.settings, "bias_correction": bias_correction}
