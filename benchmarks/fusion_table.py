@@ -58,6 +58,7 @@ from interplay.analysis import (
     robustness_auc,
     robustness_sweep,
 )
+from interplay.balance import ModalityDropout
 from interplay.data import load_dataset
 from interplay.exceptions import ConvergenceError
 from interplay.info.estimate.resampling import _progress
@@ -233,8 +234,8 @@ def predictor(model: nn.Module, order: Sequence[str]) -> Callable[[Any, Any], to
     """``predict_fn(inputs, mask)`` for a robustness sweep whose mask columns are ``order``."""
     if isinstance(model, UnimodalModel):
         column = list(order).index(model.modality)
-        return lambda inputs, mask: model(inputs, mask[:, column])
-    return lambda inputs, mask: model(inputs, mask)
+        return lambda inputs, mask: model(inputs, mask[:, column]).logits
+    return lambda inputs, mask: model(inputs, mask).logits
 
 
 # -------------------------------------------------------------------------------- one run
@@ -244,7 +245,8 @@ def train(model: nn.Module, data: Prepared, protocol: Protocol, seed: int,
     trainer = Trainer(max_epochs=protocol.max_epochs, batch_size=protocol.batch_size,
                       lr=protocol.lr, seed=seed, patience=protocol.patience, progress=False)
     start = time.perf_counter()
-    result = trainer.fit(Task(model, modality_dropout=modality_dropout), data.train, data.val)
+    balancer = ModalityDropout(modality_dropout) if modality_dropout > 0 else None
+    result = trainer.fit(Task(model, balancer=balancer), data.train, data.val)
     return {"train_seconds": time.perf_counter() - start,
             "epochs": result.epochs_completed, "best_epoch": result.best_epoch,
             "val_accuracy": result.metrics["val_accuracy"]}

@@ -105,7 +105,7 @@ def _train_gate_model(gate: str, seed: int = 0):
     opt = torch.optim.Adam(model.parameters(), lr=0.03)
     for _ in range(150):
         opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(x), y).backward()
+        torch.nn.functional.cross_entropy(model(x).logits, y).backward()
         opt.step()
     return model.eval(), x, y
 

@@ -33,7 +33,7 @@ def test_minimal_config_gets_documented_defaults(tmp_path):
     assert (cfg.trainer.epochs, cfg.trainer.lr, cfg.trainer.seeds) == (20, 1e-3, [0])
     assert cfg.loss_weights() == {"cross_entropy": 1.0}
     assert cfg.metric_names() == ["accuracy"]
-    assert cfg.trainer.modality_dropout == 0.0
+    assert cfg.balance is None and cfg.objective is None and not cfg.trainer.modality_curves
     assert not cfg.baselines.unimodal and cfg.dataset.standardize
 
 
@@ -112,10 +112,16 @@ def test_bad_yaml_reports_line_and_column(tmp_path):
          "encoders.fou.kind: input should be 'vector', 'image', 'sequence', 'audio' or "
          "'embedding'"),
         ("dataset: {name: mfeat}\nhead: {dropout: 1.5}\n", "head.dropout: input should be less"),
-        ("dataset: {name: mfeat}\ntrainer: {modality_dropout: 1}\n",
-         "trainer.modality_dropout: input should be less than 1; got 1."),
-        ("dataset: {name: mfeat}\ntrainer: {modality_dropout: -0.2}\n",
-         "trainer.modality_dropout: input should be greater than or equal to 0; got -0.2."),
+        ("dataset: {name: mfeat}\nbalance: {name: modality_dropout, options: {p: 1}}\n",
+         "balance: `p` must be < 1.0, got 1.0."),
+        ("dataset: {name: mfeat}\nbalance: {name: ogm, options: {}}\n",
+         "balance: `balancer` must be one of"),
+        ("dataset: {name: mfeat}\nbalance: {name: modality_dropout, options: {q: 1}}\n",
+         "balance: balancer 'modality_dropout' got unknown option(s) ['q']; it accepts ['p']."),
+        ("dataset: {name: mfeat}\nbalance: {options: {p: 0.1}}\n", "balance.name: required"),
+        ("dataset: {name: mfeat}\nobjective: {name: nope}\n",
+         "objective.name: unknown objective 'nope'; choose one of"),
+        ("dataset: {name: mfeat}\nobjective: {name: supervised}\n", "set `losses` instead"),
     ],
 )
 def test_each_bad_config_is_named(tmp_path, text, expected):

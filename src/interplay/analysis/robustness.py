@@ -530,7 +530,9 @@ def _predict(
     tensors = [v for v in batch.values() if isinstance(v, torch.Tensor)]
     mask: Any = torch.as_tensor(present, device=tensors[0].device) if tensors else present
     with torch.no_grad():
-        out = _to_numpy(predict_fn(batch, mask), "predictions")
+        raw = predict_fn(batch, mask)
+        # an interplay model returns a ModelOutput: its predictions are the logits
+        out = _to_numpy(getattr(raw, "logits", raw), "predictions")
     if out.shape[0] != n:
         raise InvalidInputError(
             f"`predict_fn` must return one prediction per sample ({n}), got shape {out.shape}."

@@ -9,7 +9,7 @@ Build a model from three parts,
 >>> model = MultimodalModel(enc, create_fusion("tensor", {"img": 8, "snd": 8}, 16),
 ...                         create_head("classification", 16, 4))
 >>> x = {"img": torch.randn(3, 1, 12, 12), "snd": torch.randn(3, 20, 5)}
->>> model(x, mask=torch.tensor([[True, True], [True, False], [False, True]])).shape
+>>> model(x, mask=torch.tensor([[True, True], [True, False], [False, True]])).logits.shape
 torch.Size([3, 4])
 
 and compare it with :class:`UnimodalModel` baselines and their :class:`UnimodalEnsemble`.
@@ -40,6 +40,7 @@ from .fusion import (
 )
 from .heads import ClassificationHead, EmbeddingHead, RegressionHead, create_head
 from .model import MultimodalModel
+from .output import ModelOutput
 
 __all__ = [
     "ClassificationHead",
@@ -52,6 +53,7 @@ __all__ = [
     "LateFusion",
     "LowRankTensorFusion",
     "MLPEncoder",
+    "ModelOutput",
     "MultiplicativeInteractions",
     "MultimodalModel",
     "PerceiverFusion",

@@ -17,6 +17,7 @@ from torch import nn
 from .._validation import check_choice
 from ..exceptions import InvalidInputError
 from ._checks import check_mask, zero_missing
+from .output import ModelOutput
 
 
 class UnimodalModel(nn.Module):
@@ -31,7 +32,7 @@ class UnimodalModel(nn.Module):
     >>> from interplay.models import create_encoder, create_head
     >>> enc, head = create_encoder("vector", 4, 8), create_head("classification", 8, 3)
     >>> m = UnimodalModel("audio", enc, head)
-    >>> m({"audio": torch.randn(2, 4), "image": torch.randn(2, 1, 8, 8)}).shape
+    >>> m({"audio": torch.randn(2, 4), "image": torch.randn(2, 1, 8, 8)}).logits.shape
     torch.Size([2, 3])
     """
 
@@ -46,10 +47,22 @@ class UnimodalModel(nn.Module):
         self.encoder = encoder
         self.head = head
 
+    @property
+    def modalities(self) -> tuple[str, ...]:
+        """The one modality this model reads."""
+        return (self.modality,)
+
+    @property
+    def encoders(self) -> dict[str, nn.Module]:
+        """``{modality: encoder}``, the per-modality structure balancers read."""
+        return {self.modality: self.encoder}
+
     def forward(
         self, inputs: Mapping[str, torch.Tensor], mask: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """Prediction from ``inputs[modality]``; ``mask`` is ``(N,)`` or ``(N, 1)`` booleans."""
+    ) -> ModelOutput:
+        """Prediction from ``inputs[modality]``; ``mask`` is ``(N,)`` or ``(N, 1)`` booleans.
+
+        The output's ``embeddings`` and ``fused`` hold the encoding the head read."""
         if not isinstance(inputs, Mapping) or self.modality not in inputs:
             got = sorted(inputs) if isinstance(inputs, Mapping) else type(inputs).__name__
             raise InvalidInputError(
@@ -63,7 +76,8 @@ class UnimodalModel(nn.Module):
         if mask is not None:
             m = mask.unsqueeze(1) if isinstance(mask, torch.Tensor) and mask.ndim == 1 else mask
             x = zero_missing(x, check_mask(m, x.shape[0], 1, x.device)[:, 0])
-        return self.head(self.encoder(x))
+        z = self.encoder(x)
+        return ModelOutput(self.head(z), {self.modality: z}, z)
 
 
 class UnimodalEnsemble(nn.Module):
@@ -93,7 +107,7 @@ class UnimodalEnsemble(nn.Module):
     ...     for m in ("a", "b")
     ... ]
     >>> ens = UnimodalEnsemble(models)
-    >>> logp = ens({"a": torch.randn(2, 4), "b": torch.randn(2, 4)})
+    >>> logp = ens({"a": torch.randn(2, 4), "b": torch.randn(2, 4)}).logits
     >>> torch.allclose(logp.exp().sum(dim=1), torch.ones(2))
     True
     """
@@ -133,8 +147,9 @@ class UnimodalEnsemble(nn.Module):
     def forward_each(
         self, inputs: Mapping[str, torch.Tensor], mask: torch.Tensor | None = None
     ) -> dict[str, torch.Tensor]:
-        """Each unimodal model's own output, ``{modality: (N, k)}`` (e.g. for per-model losses)."""
-        return self._each(inputs, self._present(inputs, mask))
+        """Each unimodal model's own prediction, ``{modality: (N, k)}`` (e.g. for per-model
+        losses)."""
+        return {m: out.logits for m, out in self._each(inputs, self._present(inputs, mask)).items()}
 
     def _present(
         self, inputs: Mapping[str, torch.Tensor], mask: torch.Tensor | None
@@ -150,16 +165,27 @@ class UnimodalEnsemble(nn.Module):
 
     def _each(
         self, inputs: Mapping[str, torch.Tensor], present: torch.Tensor
-    ) -> dict[str, torch.Tensor]:
+    ) -> dict[str, ModelOutput]:
         return {m: self.models[m](inputs, present[:, i]) for i, m in enumerate(self.modalities)}
+
+    @property
+    def encoders(self) -> dict[str, nn.Module]:
+        """``{modality: that modality's whole model}``: every parameter belongs to one
+        modality."""
+        return dict(self.models.items())
 
     def forward(
         self, inputs: Mapping[str, torch.Tensor], mask: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """Combined prediction ``(N, k)``: log of averaged probabilities, or averaged outputs."""
+    ) -> ModelOutput:
+        """Combined prediction ``(N, k)`` as ``.logits`` (log of averaged probabilities, or
+        averaged outputs), with each model's encoding in ``.embeddings``."""
         present = self._present(inputs, mask)
-        outs = self._each(inputs, present)
-        stacked = torch.stack([outs[m] for m in self.modalities], dim=1)
+        each = self._each(inputs, present)
+        embeddings = {m: next(iter(out.embeddings.values())) for m, out in each.items()}
+        return ModelOutput(self._combine(each, present), embeddings)
+
+    def _combine(self, each: dict[str, ModelOutput], present: torch.Tensor) -> torch.Tensor:
+        stacked = torch.stack([each[m].logits for m in self.modalities], dim=1)
         count = present.sum(dim=1, keepdim=True).to(stacked.dtype)
         if self.combine == "mean":
             w = (present.to(stacked.dtype) / count.clamp(min=1.0)).unsqueeze(-1)

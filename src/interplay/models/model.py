@@ -10,6 +10,7 @@ from torch import nn
 from ..exceptions import InvalidInputError
 from ._checks import check_mask, check_modality_inputs, zero_missing
 from .fusion.base import FusionModule
+from .output import ModelOutput
 
 
 class MultimodalModel(nn.Module):
@@ -27,7 +28,12 @@ class MultimodalModel(nn.Module):
     Notes
     -----
     Inputs of missing modalities (``mask`` False) are replaced by zeros before their encoder, so
-    any placeholder (even NaN) leaves the outputs and the gradients untouched.
+    any placeholder (even NaN) leaves the outputs and the gradients untouched. The forward pass
+    returns a :class:`~interplay.models.ModelOutput`: the predictions (``.logits``), each
+    modality's encoding, the fused representation, and for a product-of-experts fusion its
+    Gaussian posterior as a latent. :meth:`decode` maps (possibly altered) encodings to
+    predictions, which is how balancers and imbalance measures re-predict with a modality
+    masked or permuted without encoding again.
 
     Examples
     --------
@@ -38,7 +44,7 @@ class MultimodalModel(nn.Module):
     ...     create_fusion("gated", {"image": 6, "tab": 6}, 8),
     ...     create_head("classification", 8, 3),
     ... )
-    >>> model({"image": torch.randn(2, 1, 8, 8), "tab": torch.randn(2, 4)}).shape
+    >>> model({"image": torch.randn(2, 1, 8, 8), "tab": torch.randn(2, 4)}).logits.shape
     torch.Size([2, 3])
     """
 
@@ -82,8 +88,23 @@ class MultimodalModel(nn.Module):
         """Fused representation ``(N, fusion.output_dim)``, before the head."""
         return self.fusion(self.encode(inputs, mask), mask)
 
+    def decode(
+        self, embeddings: Mapping[str, torch.Tensor], mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Predictions ``head(fusion(embeddings, mask))`` from encodings ``{m: (N, d_m)}``."""
+        return self.head(self.fusion(embeddings, mask))
+
     def forward(
         self, inputs: Mapping[str, torch.Tensor], mask: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """Prediction of the head for a dict of modality inputs and an optional presence mask."""
-        return self.head(self.fuse(inputs, mask))
+    ) -> ModelOutput:
+        """Predictions and representations for a dict of modality inputs and an optional
+        presence mask ``(N, n_modalities)`` (columns in :attr:`modalities` order)."""
+        embeddings = self.encode(inputs, mask)
+        latents = None
+        posterior = getattr(self.fusion, "posterior", None)
+        if callable(posterior):
+            mean, var = posterior(embeddings, mask)
+            fused, latents = mean, {"fused": (mean, var.log())}
+        else:
+            fused = self.fusion(embeddings, mask)
+        return ModelOutput(self.head(fused), embeddings, fused, latents)

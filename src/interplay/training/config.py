@@ -12,7 +12,8 @@ A run config is a YAML mapping with these sections (every one but ``dataset`` is
     head:      {hidden_dim: null, dropout: 0.0}
     losses:    {cross_entropy: 1.0}
     trainer:   {epochs: 20, batch_size: 64, lr: 0.001, patience: 5, device: cpu, seeds: [0],
-                modality_dropout: 0.0}
+                modality_curves: false}
+    balance:   {name: ogm_ge, options: {alpha: 0.5}}     # optional; interplay.balance
     baselines: {unimodal: false}
     output_dir: runs/mfeat-late
 
@@ -158,14 +159,24 @@ class TrainerConfig(_Section):
     momentum: float = Field(default=0.0, ge=0.0)
     scheduler: Literal["cosine"] | None = None
     grad_clip_norm: float | None = Field(default=None, gt=0.0)
-    modality_dropout: float = Field(
-        default=0.0, ge=0.0, lt=1.0,
-        description="Per-sample probability of dropping each modality while training the "
-                    "fusion model (never all of a sample's).")
+    modality_curves: bool = Field(
+        default=False,
+        description="Log each modality's metric with the others masked, and the gradient norm "
+                    "reaching its encoder, every epoch (fusion model).")
     patience: int | None = Field(default=5, ge=1)
     monitor: str | None = None
     device: str = "cpu"
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "modality_dropout" in data:
+            raise ValueError(
+                "trainer.modality_dropout moved to the balance section: write "
+                f"`balance: {{name: modality_dropout, options: {{p: {data['modality_dropout']}}}}}`"
+            )
+        return data
 
     @field_validator("seeds")
     @classmethod
@@ -176,6 +187,43 @@ class TrainerConfig(_Section):
         if len(set(seeds)) != len(seeds):
             raise ValueError(f"seeds must be distinct, got {seeds}")
         return seeds
+
+
+class ObjectiveConfig(_Section):
+    """What the fusion model minimises (:func:`interplay.training.objective.list_objectives`);
+    without this section, the supervised ``losses``."""
+
+    name: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        from .objective import list_objectives
+
+        known = list_objectives()
+        if name not in known:
+            raise ValueError(f"unknown objective {name!r}; choose one of {', '.join(known)}")
+        if name == "supervised":
+            raise ValueError("the supervised objective is the default; set `losses` instead")
+        return name
+
+
+class BalanceConfig(_Section):
+    """A modality balancer for the fusion model (:func:`interplay.balance.list_balancers`)."""
+
+    name: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _buildable(self) -> BalanceConfig:
+        from ..balance import create_balancer
+
+        try:
+            create_balancer(self.name, **self.options)
+        except InvalidInputError as exc:
+            raise ValueError(str(exc).rstrip(".")) from None
+        return self
 
 
 class BaselinesConfig(_Section):
@@ -198,6 +246,8 @@ class RunConfig(_Section):
     head: HeadConfig = HeadConfig()
     losses: dict[str, float] | None = None
     trainer: TrainerConfig = TrainerConfig()
+    objective: ObjectiveConfig | None = None
+    balance: BalanceConfig | None = None
     baselines: BaselinesConfig = BaselinesConfig()
     output_dir: str | None = None
 
@@ -380,11 +430,13 @@ def _section_type(annotation: Any) -> Any:
 
 
 __all__ = [
+    "BalanceConfig",
     "BaselinesConfig",
     "DatasetConfig",
     "EncoderConfig",
     "FusionConfig",
     "HeadConfig",
+    "ObjectiveConfig",
     "RunConfig",
     "SplitConfig",
     "TrainerConfig",

@@ -116,7 +116,7 @@ class _Predictor:
         with torch.no_grad():
             for s in range(0, n, self.batch_size):
                 batch = {m: inputs[m][s:s + self.batch_size] for m in self.own}
-                outs.append(self.model(batch, mask[s:s + self.batch_size][:, self.columns]))
+                outs.append(self.model(batch, mask[s:s + self.batch_size][:, self.columns]).logits)
         return torch.cat(outs).cpu()
 
 

@@ -36,6 +36,7 @@ from torch import nn
 from .._atomic import atomic_write_text
 from ..data import MultimodalDataset, load_dataset, read_dataset
 from ..data.registry import dataset_entry
+from ..balance import create_balancer
 from ..exceptions import DataFormatError, InterplayError, InvalidInputError
 from ..info.pid.result import _jsonable
 from ..models import (
@@ -48,6 +49,7 @@ from ..models import (
 )
 from .config import EncoderConfig, RunConfig
 from .seeds import seed_everything, summarize_seeds
+from .objective import create_objective
 from .task import Task
 from .trainer import Trainer, TrainResult
 
@@ -289,15 +291,32 @@ def build_model(cfg: RunConfig, data: RunData, modality: str | None = None) -> n
 
 
 def make_task(cfg: RunConfig, model: nn.Module) -> Task:
-    """The :class:`Task` of ``cfg``: its weighted losses, the task's metrics, and
-    ``trainer.modality_dropout`` for a fusion model (a unimodal baseline has nothing to drop)."""
+    """The :class:`Task` of ``cfg``. The fusion model gets the config's objective (its
+    weighted ``losses`` by default), its balancer and its modality curves; a unimodal baseline
+    trains on the supervised losses alone (there is nothing to balance)."""
     weights = cfg.loss_weights()
     metrics = [m for m in cfg.metric_names() if not m.startswith("loss_")]
-    dropout = cfg.trainer.modality_dropout if isinstance(model, MultimodalModel) else 0.0
+    fusion = isinstance(model, MultimodalModel)
+    balancer = (create_balancer(cfg.balance.name, **cfg.balance.options)
+                if fusion and cfg.balance is not None else None)
+    curves = fusion and cfg.trainer.modality_curves
+    if fusion and cfg.objective is not None:
+        try:
+            objective = create_objective(cfg.objective.name, **cfg.objective.options)
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"objective: {exc}") from exc
+        return Task(model, objective=objective, balancer=balancer, metrics=metrics,
+                    modality_curves=curves)
     if len(weights) == 1 and next(iter(weights.values())) == 1.0:
-        return Task(model, next(iter(weights)), metrics=metrics, modality_dropout=dropout)
-    return Task(model, {k: k for k in weights}, loss_weights=weights, metrics=metrics,
-                modality_dropout=dropout)
+        loss: Any = next(iter(weights))
+        loss_weights = None
+    else:
+        loss, loss_weights = {k: k for k in weights}, weights
+    try:
+        return Task(model, loss, loss_weights=loss_weights, balancer=balancer, metrics=metrics,
+                    modality_curves=curves)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"balance: {exc}") from exc
 
 
 def make_trainer(cfg: RunConfig, seed: int, checkpoint_dir: Path | None = None,

@@ -1,183 +1,67 @@
-"""The training ``Task``: a model plus the losses and metrics that judge its output.
+"""The training ``Task``: a model, the objective it minimises, an optional balancer, metrics.
 
-A model is a plain ``nn.Module`` that takes a dict ``{modality: tensor}`` and returns either a
-tensor of predictions or a dict of outputs (the predictions under ``output_key``). The task owns
-everything else a training step needs to turn one batch into a scalar loss and a few metrics,
-including modality dropout (training on randomly incomplete samples).
+A model is a plain ``nn.Module`` that takes a dict ``{modality: tensor}`` and returns a
+:class:`~interplay.models.ModelOutput` (every interplay model does), a tensor of predictions,
+or a dict holding them under ``output_key``. The task turns one batch into the loss and the
+logged values; the :class:`~interplay.training.Trainer` calls its step hooks around backward
+and the optimiser step, which is where a :class:`~interplay.balance.Balancer` acts.
 """
 
 from __future__ import annotations
 
-import inspect
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .._validation import check_float, check_int
+from ..balance.base import Balancer, Groups
 from ..exceptions import InvalidInputError
-
-#: A loss or metric: ``fn(output, target) -> scalar tensor``.
-LossFn = Callable[[Any, Any], torch.Tensor]
-
-
-def _cross_entropy(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    return F.cross_entropy(pred, target)
-
-
-def _mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    return F.mse_loss(pred.reshape(target.shape), target.to(pred.dtype))
-
-
-def _mae(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    return F.l1_loss(pred.reshape(target.shape), target.to(pred.dtype))
-
-
-def _bce(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    return F.binary_cross_entropy_with_logits(pred.reshape(target.shape), target.to(pred.dtype))
-
-
-def _accuracy(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    if pred.ndim == target.ndim + 1:
-        hits = pred.argmax(dim=-1) == target
-    else:  # one logit per sample: binary decision at 0
-        hits = (pred.reshape(target.shape) > 0).to(target.dtype) == target
-    return hits.to(torch.float64).mean()
-
-
-#: Built-in losses, selected by name.
-LOSSES: dict[str, LossFn] = {
-    "cross_entropy": _cross_entropy,
-    "mse": _mse,
-    "mae": _mae,
-    "bce": _bce,
-}
-
-#: Built-in metrics, selected by name (every built-in loss is also a metric).
-METRICS: dict[str, LossFn] = {"accuracy": _accuracy, **LOSSES}
-
-
-def _resolve(spec: Any, table: dict[str, LossFn], arg: str) -> tuple[str, LossFn, bool]:
-    """Return (name, function, is_builtin) for a name or a callable."""
-    if isinstance(spec, str):
-        if spec not in table:
-            raise InvalidInputError(
-                f"`{arg}` must be one of {', '.join(map(repr, sorted(table)))} or a callable "
-                f"fn(output, target) -> tensor; got {spec!r}."
-            )
-        return spec, table[spec], True
-    if callable(spec):
-        name = getattr(spec, "__name__", type(spec).__name__)
-        return name, spec, False
-    raise InvalidInputError(
-        f"`{arg}` must be a name or a callable fn(output, target) -> tensor; "
-        f"got {type(spec).__name__}."
-    )
-
-
-def modality_dropout_mask(n_samples: int, n_modalities: int, p: float) -> torch.Tensor:
-    """Random presence mask: each modality dropped with probability ``p``, never all of a row.
-
-    Every entry is kept independently with probability ``1 - p``; rows that lose every modality
-    are drawn again, so the mask follows the independent draw *conditioned* on at least one
-    modality present. A modality is therefore dropped with probability
-    ``p (1 - p**(M-1)) / (1 - p**M)`` (slightly below ``p``), and all ``M`` are present with
-    probability ``(1 - p)**M / (1 - p**M)``. Draws use torch's global CPU generator, so a run
-    seeded with :func:`~interplay.training.seed_everything` repeats its masks.
-
-    Parameters
-    ----------
-    n_samples : int
-    n_modalities : int
-        At least 2 (with one modality nothing could ever be dropped).
-    p : float
-        Drop probability in [0, 1).
-
-    Returns
-    -------
-    Tensor of bool, shape (n_samples, n_modalities)
-        True where the modality is present.
-
-    Examples
-    --------
-    >>> mask = modality_dropout_mask(1000, 3, 0.5)
-    >>> mask.shape, bool(mask.any(dim=1).all())
-    (torch.Size([1000, 3]), True)
-    """
-    n = check_int(n_samples, "n_samples", minimum=0)
-    k = check_int(n_modalities, "n_modalities", minimum=2)
-    p = check_float(p, "p", low=0.0, high=1.0, high_open=True)
-    keep = torch.rand(n, k) >= p
-    empty = ~keep.any(dim=1)
-    while bool(empty.any()):
-        keep[empty] = torch.rand(int(empty.sum()), k) >= p
-        empty = ~keep.any(dim=1)
-    return keep
-
-
-def _mask_columns(model: nn.Module) -> tuple[str, ...]:
-    """The modalities of ``model``'s mask columns; refuse a model that takes no mask."""
-    what = type(model).__name__
-    try:
-        takes_mask = "mask" in inspect.signature(model.forward).parameters
-    except (TypeError, ValueError):
-        takes_mask = False
-    columns = getattr(model, "modalities", None)
-    if isinstance(columns, Sequence) and not isinstance(columns, str):
-        names = tuple(c for c in columns if isinstance(c, str))
-        ok_columns = len(names) == len(columns) >= 2
-    else:
-        names, ok_columns = (), False
-    if not takes_mask or not ok_columns:
-        missing = "no `mask` argument in its forward" if not takes_mask else (
-            f"`modalities`={columns!r} is not a list of at least two modality names")
-        raise InvalidInputError(
-            f"`modality_dropout` > 0 needs a model called as model(inputs, mask=...) whose "
-            f"`modalities` attribute names the mask columns (a MultimodalModel, say); {what} "
-            f"has {missing}."
-        )
-    return names
+from ..models.output import ModelOutput
+from .objective import (
+    METRICS,
+    LossFn,
+    ObjectiveFn,
+    SupervisedObjective,
+    predictions,
+    resolve_loss,
+)
 
 
 class Task(nn.Module):
-    """A model together with its losses and metrics; turns a batch into a loss.
+    """A model together with its objective, balancer and metrics; turns a batch into a loss.
 
     Parameters
     ----------
     model : nn.Module
-        Called as ``model(inputs)`` with ``inputs`` a dict ``{modality: tensor}``. It returns a
-        tensor of predictions (logits for classification) or a dict holding them under
-        ``output_key``.
+        Called as ``model(inputs)`` (``model(inputs, mask=mask)`` when a balancer or the caller
+        gives a mask) with ``inputs`` a dict ``{modality: tensor}``.
     loss : str, callable or dict, default "cross_entropy"
-        One loss (a built-in name -- ``"cross_entropy"``, ``"mse"``, ``"mae"``, ``"bce"`` -- or a
-        callable ``fn(output, target) -> scalar tensor``), or a dict ``{name: loss}`` of several
-        whose weighted sum is minimised. Built-in losses receive the predictions; callables
-        receive the model's full output (so they can read a dict of representations).
+        Shorthand for the default objective, :class:`SupervisedObjective(loss, weights=
+        loss_weights) <interplay.training.objective.SupervisedObjective>`: a built-in loss name
+        (``"cross_entropy"``, ``"mse"``, ``"mae"``, ``"bce"``), a callable
+        ``fn(output, target)``, or a dict ``{name: loss}`` of several.
     loss_weights : dict, optional
-        Weight of each named loss when ``loss`` is a dict (default 1 for each).
+        Weight of each named loss when ``loss`` is a dict.
+    objective : callable, optional
+        ``objective(output, batch, target) -> {"loss": total, name: term, ...}`` in place of the
+        supervised losses (see :mod:`interplay.training.objective`); an ``nn.Module`` objective's
+        parameters are trained and checkpointed with the model. Give ``loss`` or ``objective``.
+    balancer : Balancer, optional
+        A modality balancer (:func:`interplay.balance.create_balancer`): it may change the
+        batch (modality dropout), add loss terms, fill or rescale gradients per modality, and
+        keeps its state in the task's checkpoints.
     metrics : sequence, default ("accuracy",)
         Metrics reported each epoch: built-in names (``"accuracy"`` and the loss names) or
-        callables with the loss signature. They are averaged over samples.
+        callables ``fn(output, target)``. They are averaged over samples.
     output_key : str, default "logits"
         Key of the predictions when the model returns a dict.
-    modality_dropout : float, default 0.0
-        Probability in [0, 1) of dropping each modality of each training sample (never all of
-        a sample's modalities; see :func:`modality_dropout_mask`). The model is then called as
-        ``model(inputs, mask=mask)`` in training mode, and as ``model(inputs)`` in evaluation
-        mode. It needs a model with a ``mask`` argument and a ``modalities`` attribute (the
-        mask's column order), such as :class:`~interplay.models.MultimodalModel`. Training
-        this way teaches a fusion to predict from any subset of its modalities, and keeps one
-        strong modality from doing all the work (Neverova et al. 2016, "ModDrop"); training
-        metrics are then those of the incomplete samples.
-
-    Notes
-    -----
-    Loss modules with parameters (a learnable temperature, a critic network) may be given as
-    ``nn.Module`` callables; they are registered as sub-modules, so the optimizer trains them and
-    checkpoints save them.
+    modality_curves : bool, default False
+        Also log, each epoch, each modality's first metric with every other modality masked
+        (``<metric>_only_<m>``, train and validation) and the norm of the gradient reaching
+        its encoder (``train_gradnorm_<m>``): learning curves per modality, where competition
+        between modalities shows. Needs a model with ``decode`` and ``encoders`` (a
+        :class:`~interplay.models.MultimodalModel`).
 
     Examples
     --------
@@ -201,9 +85,11 @@ class Task(nn.Module):
         loss: str | LossFn | Mapping[str, str | LossFn] = "cross_entropy",
         *,
         loss_weights: Mapping[str, float] | None = None,
+        objective: ObjectiveFn | None = None,
+        balancer: Balancer | None = None,
         metrics: Sequence[str | LossFn] = ("accuracy",),
         output_key: str = "logits",
-        modality_dropout: float = 0.0,
+        modality_curves: bool = False,
     ) -> None:
         super().__init__()
         if not isinstance(model, nn.Module):
@@ -212,32 +98,28 @@ class Task(nn.Module):
             )
         self.model = model
         self.output_key = str(output_key)
-        self.modality_dropout = check_float(modality_dropout, "modality_dropout", low=0.0,
-                                            high=1.0, high_open=True)
-        self._mask_columns = _mask_columns(model) if self.modality_dropout > 0 else ()
-
-        specs = dict(loss) if isinstance(loss, Mapping) else {"loss": loss}
-        if not specs:
-            raise InvalidInputError("`loss` must name at least one loss, got an empty dict.")
-        weights = dict(loss_weights or {})
-        unknown = set(weights) - set(specs)
-        if unknown:
+        if objective is None:
+            objective = SupervisedObjective(loss, weights=loss_weights,
+                                            output_key=self.output_key)
+        elif loss != "cross_entropy" or loss_weights is not None:
             raise InvalidInputError(
-                f"`loss_weights` names losses {sorted(unknown)} that are not in `loss` "
-                f"({sorted(specs)})."
+                "Give either `loss` (with `loss_weights`) or `objective`, not both; an "
+                "objective computes the whole loss."
             )
-        self._losses: list[tuple[str, LossFn, bool, float]] = []
-        self.loss_modules = nn.ModuleDict()
-        for key, spec in specs.items():
-            _, fn, builtin = _resolve(spec, LOSSES, "loss")
-            w = weights.get(key, 1.0)
-            if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w):
-                raise InvalidInputError(
-                    f"`loss_weights[{key!r}]` must be a finite number, got {w!r}."
-                )
-            if isinstance(fn, nn.Module):
-                self.loss_modules[str(key)] = fn
-            self._losses.append((str(key), fn, builtin, float(w)))
+        elif not callable(objective):
+            raise InvalidInputError(
+                "`objective` must be callable as objective(output, batch, target) -> dict, "
+                f"got {type(objective).__name__}."
+            )
+        self.objective = objective  # an nn.Module objective is registered as a sub-module
+        if balancer is not None and not isinstance(balancer, Balancer):
+            raise InvalidInputError(
+                f"`balancer` must be an interplay Balancer (see interplay.balance."
+                f"create_balancer), got {type(balancer).__name__}."
+            )
+        self.balancer = balancer
+        if balancer is not None:
+            balancer.setup(model)
 
         if isinstance(metrics, (str, bytes)) or not isinstance(metrics, Sequence):
             raise InvalidInputError(
@@ -245,68 +127,163 @@ class Task(nn.Module):
             )
         self._metrics: list[tuple[str, LossFn, bool]] = []
         for spec in metrics:
-            name, fn, builtin = _resolve(spec, METRICS, "metrics")
+            name, fn, builtin = resolve_loss(spec, METRICS, "metrics")
             if name == "loss" or any(name == m[0] for m in self._metrics):
                 raise InvalidInputError(
                     f"`metrics` holds the name {name!r} twice or clashes with 'loss'."
                 )
             self._metrics.append((name, fn, builtin))
 
+        self.modality_curves = bool(modality_curves)
+        self._groups: Groups = {}
+        self._curve_modalities: tuple[str, ...] = ()
+        if self.modality_curves:
+            self._setup_curves(model)
+        elif balancer is not None:
+            self._groups = balancer.groups
+        self._seen_terms: list[str] = []
+        self._live_terms: dict[str, torch.Tensor] = {}
+
+    def _setup_curves(self, model: nn.Module) -> None:
+        from ..balance.base import modality_parameter_groups
+
+        if not self._metrics:
+            raise InvalidInputError("`modality_curves=True` needs at least one metric.")
+        if not callable(getattr(model, "decode", None)):
+            raise InvalidInputError(
+                f"`modality_curves=True` needs a model with `decode(embeddings, mask)` (a "
+                f"MultimodalModel); {type(model).__name__} has none."
+            )
+        self._groups = modality_parameter_groups(model)
+        self._curve_modalities = tuple(getattr(model, "modalities", None) or self._groups)
+
+    # ------------------------------------------------------------------ names
+    def _declared_terms(self) -> list[str]:
+        names = list(getattr(self.objective, "term_names", ()) or ())
+        names += [n for n in self._seen_terms if n not in names]
+        if self.balancer is not None:
+            names += list(self.balancer.term_names)
+        return names
+
     @property
     def metric_names(self) -> list[str]:
-        """Names of the values :meth:`forward` returns besides ``"loss"``."""
-        names = [f"loss_{k}" for k, *_ in self._losses] if len(self._losses) > 1 else []
-        return names + [name for name, *_ in self._metrics]
+        """Names of the values :meth:`forward` returns besides ``"loss"``: objective and
+        balancer terms, metrics, and per-modality curves."""
+        names = self._declared_terms() + [name for name, *_ in self._metrics]
+        if self._curve_modalities:
+            first = self._metrics[0][0]
+            names += [f"{first}_only_{m}" for m in self._curve_modalities]
+        return names
+
+    @property
+    def step_names(self) -> list[str]:
+        """Names of the per-step values :meth:`after_backward` returns (training only)."""
+        names = [f"gradnorm_{m}" for m in self._curve_modalities]
+        if self.balancer is not None:
+            names += list(self.balancer.step_names)
+        return names
 
     def predictions(self, output: Any) -> torch.Tensor:
         """The prediction tensor inside a model output."""
-        if isinstance(output, Mapping):
-            if self.output_key not in output:
-                raise InvalidInputError(
-                    f"The model returned a dict without the key `output_key`={self.output_key!r}; "
-                    f"its keys are {sorted(output)}."
-                )
-            return output[self.output_key]
-        return output
+        return predictions(output, self.output_key)
 
-    def forward(self, inputs: Mapping[str, torch.Tensor], target: Any) -> dict[str, torch.Tensor]:
-        """Loss (with gradient) and detached metrics for one batch.
-
-        In training mode with ``modality_dropout`` > 0, the batch's samples lose modalities at
-        random (a fresh :func:`modality_dropout_mask` per call, passed as ``mask``).
+    # ------------------------------------------------------------------ the step
+    def forward(self, inputs: Mapping[str, torch.Tensor], target: Any,
+                mask: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Loss (with gradient) and detached logged values for one batch.
 
         Returns
         -------
         dict
-            ``"loss"``: the weighted sum of the losses; ``"loss_<name>"`` for each loss when there
-            are several; one entry per metric. Everything but ``"loss"`` is detached.
+            ``"loss"``: the objective's total plus the balancer's terms; each named term of
+            the objective and the balancer; one entry per metric (and per-modality curve).
+            Everything but ``"loss"`` is detached.
         """
         if not isinstance(inputs, Mapping):
             raise InvalidInputError(
                 f"`inputs` must be a dict {{modality: tensor}}, got {type(inputs).__name__}."
             )
-        if self.training and self._mask_columns and inputs:
-            first = next(iter(inputs.values()))
-            mask = modality_dropout_mask(first.shape[0], len(self._mask_columns),
-                                         self.modality_dropout)
-            output = self.model(inputs, mask=mask.to(first.device))
-        else:
-            output = self.model(inputs)
-        pred = self.predictions(output)
-        if len(self._losses) == 1:
-            _, fn, builtin, weight = self._losses[0]
-            value = fn(pred if builtin else output, target)
-            result = {"loss": value if weight == 1.0 else weight * value}
-        else:
-            result = {}
-            terms = []
-            for key, fn, builtin, weight in self._losses:
-                value = fn(pred if builtin else output, target)
-                result[f"loss_{key}"] = value.detach()
-                terms.append(weight * value)
-            result["loss"] = sum(terms[1:], terms[0])
+        batch = dict(inputs)
+        if self.balancer is not None:
+            batch, mask = self.balancer.transform_batch(batch, mask, self.training)
+        output = self.model(batch) if mask is None else self.model(batch, mask=mask)
+        terms = self.objective(output, batch, target)
+        if not isinstance(terms, Mapping) or "loss" not in terms:
+            raise InvalidInputError(
+                "An objective must return a dict with the total under 'loss', got "
+                f"{sorted(terms) if isinstance(terms, Mapping) else type(terms).__name__}."
+            )
+        loss = terms["loss"]
+        extra = (self.balancer.extra_terms(output, batch, target)
+                 if self.balancer is not None else {})
+        for value in extra.values():
+            loss = loss + value
+        result = {"loss": loss}
+        named = {k: v for k, v in terms.items() if k != "loss"}
+        for key in named:
+            if key not in self._seen_terms:
+                self._seen_terms.append(key)
+        clash = set(named) & set(extra)
+        if clash:
+            raise InvalidInputError(
+                f"The objective and the balancer both return terms named {sorted(clash)}."
+            )
+        self._live_terms = {**named, **extra} if self.training else {}
+        result.update({k: v.detach() for k, v in {**named, **extra}.items()})
         if self._metrics:
             with torch.no_grad():
-                for name, fn, builtin in self._metrics:
-                    result[name] = torch.as_tensor(fn(pred if builtin else output, target)).detach()
+                self._add_metrics(result, output, target, mask)
         return result
+
+    def _add_metrics(self, result: dict[str, torch.Tensor], output: Any, target: Any,
+                     mask: torch.Tensor | None) -> None:
+        pred = self.predictions(output)
+        for name, fn, builtin in self._metrics:
+            result[name] = torch.as_tensor(fn(pred if builtin else output, target)).detach()
+        if not self._curve_modalities or not isinstance(output, ModelOutput):
+            return
+        name, fn, builtin = self._metrics[0]
+        n, k = pred.shape[0], len(self._curve_modalities)
+        for i, m in enumerate(self._curve_modalities):
+            only = torch.zeros(n, k, dtype=torch.bool, device=pred.device)
+            only[:, i] = True
+            if mask is not None:
+                only &= mask
+            alone = self.model.decode(output.embeddings, only)
+            value = fn(alone if builtin else ModelOutput(alone, output.embeddings), target)
+            result[f"{name}_only_{m}"] = torch.as_tensor(value).detach()
+
+    def backward(self, result: Mapping[str, torch.Tensor]) -> None:
+        """Fill the gradients of the step whose :meth:`forward` returned ``result``."""
+        if self.balancer is not None:
+            self.balancer.backward(result["loss"], self._live_terms)
+        else:
+            result["loss"].backward()
+        self._live_terms = {}
+
+    def after_backward(self) -> dict[str, torch.Tensor]:
+        """Balancer gradient hook, then per-modality gradient norms (with curves on)."""
+        logged: dict[str, Any] = {}
+        if self.balancer is not None:
+            logged.update(self.balancer.after_backward(self._groups or self.balancer.groups))
+        for m in self._curve_modalities:
+            grads = [p.grad.detach().reshape(-1) for p in self._groups[m] if p.grad is not None]
+            logged[f"gradnorm_{m}"] = (torch.linalg.vector_norm(torch.cat(grads)) if grads
+                                       else torch.zeros(()))
+        return {k: torch.as_tensor(v, dtype=torch.float64) for k, v in logged.items()}
+
+    def before_optimizer_step(self) -> None:
+        """Balancer hook after gradient clipping."""
+        if self.balancer is not None:
+            self.balancer.before_optimizer_step(self._groups or self.balancer.groups)
+
+    def on_epoch_start(self, epoch: int) -> None:
+        """Balancer hook before each training epoch."""
+        if self.balancer is not None:
+            self.balancer.on_epoch_start(epoch)
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> dict[str, float]:
+        """Balancer hook after each epoch; returns values for the history row."""
+        if self.balancer is None:
+            return {}
+        return {k: float(v) for k, v in self.balancer.on_epoch_end(epoch, logs).items()}

@@ -80,10 +80,13 @@ class TrainResult:
 
 
 class _Progress:
-    """Rich progress bars over epochs and batches; does nothing when disabled."""
+    """Rich progress bars over epochs and batches on a terminal; elsewhere (a log file, CI) one
+    plain line per epoch on stderr; nothing when disabled."""
 
     def __init__(self, enabled: bool, max_epochs: int, start_epoch: int) -> None:
         self._bar = None
+        self._log: Any = None
+        self._max_epochs = max_epochs
         if not enabled:
             return
         from rich.console import Console
@@ -95,10 +98,14 @@ class _Progress:
             TimeElapsedColumn,
         )
 
+        console = Console(stderr=True)
+        if not console.is_terminal:  # bars would print cut-off lines there
+            self._log = console
+            return
         self._bar = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), TextColumn("{task.fields[info]}"),
-            console=Console(stderr=True),
+            console=console,
         )
         self._epochs = self._bar.add_task("epochs", total=max_epochs, completed=start_epoch,
                                           info="")
@@ -114,10 +121,14 @@ class _Progress:
             self._bar.advance(self._batches)
 
     def end_epoch(self, row: dict[str, float]) -> None:
+        info = "  ".join(f"{k}={v:.4g}" for k, v in row.items()
+                         if k.startswith(("train_loss", "val_")))
         if self._bar is not None:
-            info = "  ".join(f"{k}={v:.4g}" for k, v in row.items()
-                             if k.startswith(("train_loss", "val_")))
             self._bar.update(self._epochs, advance=1, info=info)
+        elif self._log is not None:
+            self._log.print(f"epoch {int(row['epoch'])}/{self._max_epochs}  {info}  "
+                            f"({row.get('seconds', 0.0):.1f} s)", markup=False, highlight=False,
+                            soft_wrap=True)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -345,11 +356,15 @@ class Trainer:
         return monitor, mode
 
     # ------------------------------------------------------------------------- epochs
-    def _run_epoch(self, model: nn.Module, loader: Iterable[Any], metric_names: list[str],
-                   ctx: DistContext,
+    def _run_epoch(self, model: nn.Module, task: Task, loader: Iterable[Any], ctx: DistContext,
                    device: torch.device, opt: torch.optim.Optimizer | None,
                    bar: _Progress | None) -> dict[str, float]:
-        """One pass over ``loader``; trains when ``opt`` is given. Returns sample means."""
+        """One pass over ``loader``; trains when ``opt`` is given. Returns sample means.
+
+        ``model`` is ``task`` or its DDP wrapper. A training step is forward, the task's
+        backward (its balancer's, if any), the balancer's after-backward hook, gradient
+        clipping, its before-step hook, and the optimiser step.
+        """
         values: dict[str, list[torch.Tensor]] = {}
         sizes: list[int] = []
         params = [p for p in model.parameters() if p.requires_grad]
@@ -358,9 +373,11 @@ class Trainer:
             out = model(inputs, target)
             if opt is not None:
                 opt.zero_grad(set_to_none=True)
-                out["loss"].backward()
+                task.backward(out)
+                out = {**out, **task.after_backward()}
                 if self.grad_clip_norm is not None:
                     torch.nn.utils.clip_grad_norm_(params, self.grad_clip_norm)
+                task.before_optimizer_step()
                 opt.step()
             sizes.append(batch_size_of(inputs, target))
             for key, value in out.items():
@@ -369,9 +386,10 @@ class Trainer:
                 bar.advance_batch()
         # sample-weighted sums, then one all-reduce of [sums..., count] over the processes
         # every process reduces the same keys, even one whose shard held no batch
-        keys = ["loss", *metric_names]
+        keys = ["loss", *task.metric_names, *(task.step_names if opt is not None else ())]
         weights = torch.tensor(sizes, dtype=torch.float64, device=device)
-        sums = [(torch.stack([v.reshape(()) for v in values[k]]).to(torch.float64) * weights).sum()
+        sums = [(torch.stack([v.reshape(()).to(device, torch.float64) for v in values[k]])
+                 * weights).sum()
                 if values.get(k) else torch.zeros((), dtype=torch.float64, device=device)
                 for k in keys]
         packed = torch.stack([*sums, weights.sum()])
@@ -394,7 +412,7 @@ class Trainer:
                              num_workers=self.num_workers)
         task.eval()
         with torch.no_grad():
-            return self._run_epoch(task, loader, task.metric_names, ctx, device, None, None)
+            return self._run_epoch(task, task, loader, ctx, device, None, None)
 
     def _process_device(self, ctx: DistContext) -> torch.device:
         if ctx.enabled and self.device.type == "cuda" and self.device.index is None:
@@ -491,6 +509,12 @@ class Trainer:
 
         model: nn.Module = task
         if ctx.enabled:
+            if task.balancer is not None and not task.balancer.supports_distributed:
+                raise InvalidInputError(
+                    f"balancer {task.balancer.name!r} computes per-loss gradients with "
+                    "torch.autograd.grad, which DistributedDataParallel does not synchronise; "
+                    "train it in one process."
+                )
             ids = [device.index] if device.type == "cuda" else None
             model = DistributedDataParallel(task, device_ids=ids)
         train_loader = make_loader(train_set, batch_size=self.batch_size, shuffle=True,
@@ -509,9 +533,9 @@ class Trainer:
                 train_loader.sampler.set_epoch(epoch)  # type: ignore[union-attr]
                 bar.start_epoch(epoch + 1, len(train_loader))
                 task.train()
+                task.on_epoch_start(epoch)
                 row: dict[str, float] = {"epoch": epoch + 1}
-                train = self._run_epoch(model, train_loader, task.metric_names, ctx, device, opt,
-                                        bar)
+                train = self._run_epoch(model, task, train_loader, ctx, device, opt, bar)
                 if not math.isfinite(train["loss"]):
                     raise ConvergenceError(
                         f"The training loss became {train['loss']} in epoch {epoch + 1}; "
@@ -521,9 +545,9 @@ class Trainer:
                 if val_loader is not None:
                     task.eval()
                     with torch.no_grad():
-                        val = self._run_epoch(task, val_loader, task.metric_names, ctx, device,
-                                              None, None)
+                        val = self._run_epoch(task, task, val_loader, ctx, device, None, None)
                     row.update({f"val_{k}": v for k, v in val.items()})
+                row.update(task.on_epoch_end(epoch, dict(row)))
                 row["lr"] = float(opt.param_groups[0]["lr"])
                 if sched is not None:
                     sched.step()

@@ -1,4 +1,4 @@
-"""Modality dropout in the training Task: the mask's law, when it applies, exact resume."""
+"""Modality dropout, the first balancer: the mask's law, when it applies, exact resume."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from interplay.balance import ModalityDropout, create_balancer, modality_dropout_mask
 from interplay.exceptions import InvalidInputError
 from interplay.models import (
     MultimodalModel,
@@ -16,7 +17,6 @@ from interplay.models import (
 )
 from interplay.training import Task, Trainer, config_from_dict, seed_everything
 from interplay.training.run import make_task, run_training
-from interplay.training.task import modality_dropout_mask
 
 
 class MaskedNet(nn.Module):
@@ -94,7 +94,7 @@ def test_mask_arguments_are_checked(args, match):
 
 def test_training_mode_passes_a_fresh_mask_and_evaluation_none():
     net = MaskedNet()
-    task = Task(net, modality_dropout=0.5)
+    task = Task(net, balancer=ModalityDropout(0.5))
     inputs, y = _data(64, 0)
     torch.manual_seed(0)
     task.train()
@@ -113,23 +113,27 @@ def test_no_dropout_calls_the_model_without_a_mask():
     task = Task(net)
     task.train()
     task(*_data(8, 0))
-    assert net.masks == [None] and task.modality_dropout == 0.0
+    assert net.masks == [None] and task.balancer is None
 
 
-@pytest.mark.parametrize(("model", "p", "match"), [
-    (NoMaskNet(), 0.2, "NoMaskNet has no `mask` argument"),
-    (OneColumnNet(), 0.2, "is not a list of at least two modality names"),
-    (MaskedNet(), 1.0, "`modality_dropout` must be < 1"),
-    (MaskedNet(), -0.1, "`modality_dropout` must be >= 0"),
-    (MaskedNet(), "0.3", "`modality_dropout` must be a number"),
+@pytest.mark.parametrize(("model", "match"), [
+    (NoMaskNet(), "NoMaskNet has no `mask` argument"),
+    (OneColumnNet(), "needs at least 2 modalities"),
 ])
-def test_bad_modality_dropout_is_refused_at_construction(model, p, match):
+def test_modality_dropout_refuses_a_model_it_cannot_mask(model, match):
     with pytest.raises(InvalidInputError, match=match):
-        Task(model, modality_dropout=p)
+        Task(model, balancer=ModalityDropout(0.2))
+
+
+@pytest.mark.parametrize(("p", "match"), [(1.0, "`p` must be < 1"), (-0.1, "`p` must be >= 0"),
+                                          ("0.3", "`p` must be a number")])
+def test_bad_drop_probability_is_refused(p, match):
+    with pytest.raises(InvalidInputError, match=match):
+        create_balancer("modality_dropout", p=p)
 
 
 def test_model_without_mask_is_fine_without_dropout():
-    out = Task(NoMaskNet(), modality_dropout=0.0)(*_data(4, 0))
+    out = Task(NoMaskNet())(*_data(4, 0))
     assert torch.isfinite(out["loss"])
 
 
@@ -139,16 +143,23 @@ def _fusion_model() -> MultimodalModel:
                            create_head("classification", 8, 2))
 
 
+DROP = {"name": "modality_dropout", "options": {"p": 0.25}}
+
+
 def test_run_config_sets_dropout_for_the_fusion_model_only():
-    cfg = config_from_dict({"dataset": {"name": "mfeat"}, "trainer": {"modality_dropout": 0.25}})
-    assert make_task(cfg, _fusion_model()).modality_dropout == 0.25
+    cfg = config_from_dict({"dataset": {"name": "mfeat"}, "balance": DROP})
+    assert make_task(cfg, _fusion_model()).balancer.p == 0.25
     baseline = UnimodalModel("a", create_encoder("vector", 3, 8),
                              create_head("classification", 8, 2))
-    assert make_task(cfg, baseline).modality_dropout == 0.0
+    assert make_task(cfg, baseline).balancer is None
     several = config_from_dict({"dataset": {"name": "mfeat"}, "task": "regression",
-                                "losses": {"mse": 1.0, "mae": 0.5},
-                                "trainer": {"modality_dropout": 0.25}})
-    assert make_task(several, _fusion_model()).modality_dropout == 0.25
+                                "losses": {"mse": 1.0, "mae": 0.5}, "balance": DROP})
+    assert make_task(several, _fusion_model()).balancer.p == 0.25
+
+
+def test_the_old_trainer_key_says_where_dropout_went():
+    with pytest.raises(InvalidInputError, match="moved to the balance section"):
+        config_from_dict({"dataset": {"name": "mfeat"}, "trainer": {"modality_dropout": 0.3}})
 
 
 def test_a_multimodal_model_learns_under_dropout():
@@ -156,13 +167,13 @@ def test_a_multimodal_model_learns_under_dropout():
     model = _fusion_model()
     train, val = _data(256, 1), _data(128, 2)
     result = Trainer(max_epochs=15, lr=0.02, batch_size=64, progress=False).fit(
-        Task(model, modality_dropout=0.3), train, val)
+        Task(model, balancer=ModalityDropout(0.3)), train, val)
     assert result.metrics["val_accuracy"] > 0.85
     # with b missing the label is still half-predictable from a[:, 0]
     model.eval()
     inputs, y = val
     only_a = torch.tensor([[True, False]]).expand(128, 2)
-    acc = (model(inputs, only_a).argmax(1) == y).double().mean().item()
+    acc = (model(inputs, only_a).logits.argmax(1) == y).double().mean().item()
     assert acc > 0.65
 
 
@@ -171,18 +182,18 @@ def test_resume_with_modality_dropout_equals_uninterrupted_run(tmp_path):
     settings = {"max_epochs": 5, "lr": 0.02, "batch_size": 16, "progress": False}
 
     seed_everything(7)
-    ref_task = Task(MaskedNet(), modality_dropout=0.4)
+    ref_task = Task(MaskedNet(), balancer=ModalityDropout(0.4))
     ref = Trainer(**settings).fit(ref_task, train, val)
 
     # the same run crashes in epoch 4 (6 training + 2 validation forward passes per epoch)
     seed_everything(7)
-    crashing = Task(MaskedNet(fail_at=3 * 8 + 3), modality_dropout=0.4)
+    crashing = Task(MaskedNet(fail_at=3 * 8 + 3), balancer=ModalityDropout(0.4))
     with pytest.raises(RuntimeError, match="simulated crash"):
         Trainer(checkpoint_dir=tmp_path, **settings).fit(crashing, train, val)
 
     seed_everything(999)
     torch.rand(13)  # another process: other weights and another RNG position
-    resumed_task = Task(MaskedNet(), modality_dropout=0.4)
+    resumed_task = Task(MaskedNet(), balancer=ModalityDropout(0.4))
     resumed = Trainer(checkpoint_dir=tmp_path, **settings).fit(resumed_task, train, val,
                                                                resume=True)
     assert resumed.resumed_from_epoch == 3
@@ -208,9 +219,10 @@ def test_a_config_run_trains_its_fusion_model_under_dropout(tmp_path):
     }
     runs = {}
     for p in (0.0, 0.5):
-        cfg = config_from_dict({**tiny, "trainer": {**tiny["trainer"], "modality_dropout": p}})
+        balance = {"name": "modality_dropout", "options": {"p": p}}
+        cfg = config_from_dict({**tiny, "balance": balance})
         runs[p] = run_training(cfg, output_dir=tmp_path / str(p), progress=False)
-        assert runs[p]["config"]["trainer"]["modality_dropout"] == p
+        assert runs[p]["config"]["balance"] == balance
     plain, dropped = (runs[p]["runs"]["model"]["per_seed"][0]["history"] for p in (0.0, 0.5))
     # same seed, same data, same initial weights: only the masks differ
     assert len(plain) == len(dropped) == 2
