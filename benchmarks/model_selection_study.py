@@ -176,6 +176,7 @@ def run_suite(recipes: list[Recipe], seeds: list[int], max_epochs: int,
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", SmallSampleWarning)
                 profile = profile_interactions(x1[:N_TRAIN], x2[:N_TRAIN], y[:N_TRAIN],
+                                               n_clusters=10, n_components=8,
                                                random_state=0, progress=False)
             profile_seconds = time.perf_counter() - t0
             acc: dict[str, list[float]] = {}

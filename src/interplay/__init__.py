@@ -4,101 +4,79 @@ Quantify how modalities inform a target (partial information decomposition), mod
 interactions, and verify what a model learned.
 """
 
-from .data import (
-    MultimodalDataset,
-    list_datasets,
-    load_dataset,
-    make_gate,
-    make_latent_blocks,
-    make_mixture,
-    read_dataset,
-    save_dataset,
-)
-from .exceptions import (
-    ConvergenceError,
-    DataFormatError,
-    InterplayError,
-    InvalidInputError,
-    MissingDependencyError,
-    SmallSampleWarning,
-)
-from .info.estimate import (
-    bootstrap_pid,
-    cluster_pid,
-    cluster_sensitivity,
-    pairwise_pid,
-    pid_sweep,
-    quantify,
-)
-from .info.estimate.copula import copula_pid
-from .info.pid import PIDResult, gaussian_pid, gaussian_pid_from_samples, list_pid_methods, pid
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
 
 __version__ = "0.1.0"
 
-# torch-based parts load on first use, so `import interplay` stays light and torch-free.
-_LAZY = {
+#: The public top level: name -> the module that defines it. Everything loads on first use, so
+#: ``import interplay`` imports neither numpy's heavy friends (scipy, pandas) nor rich or torch.
+_PUBLIC = {
+    "quantify": "interplay.estimators",
+    "list_estimators": "interplay.estimators",
+    "pid": "interplay.info.pid",
+    "PIDResult": "interplay.info.pid",
+    "list_pid_methods": "interplay.info.pid",
+    "mutual_information": "interplay.info.samples",
+    "entropy": "interplay.info.samples",
+    "recommend_fusion": "interplay.analysis.recommend",
+    "MultimodalDataset": "interplay.data",
+    "load_dataset": "interplay.data",
+    "list_datasets": "interplay.data",
     "create_fusion": "interplay.models",
     "list_fusions": "interplay.models",
-    "create_encoder": "interplay.models",
-    "create_head": "interplay.models",
-    "MultimodalModel": "interplay.models",
-    "UnimodalModel": "interplay.models",
-    "UnimodalEnsemble": "interplay.models",
-    "Task": "interplay.training",
-    "Trainer": "interplay.training",
-    "TrainResult": "interplay.training",
-    "summarize_seeds": "interplay.training",
-    "seed_everything": "interplay.training",
-    "robustness_sweep": "interplay.analysis",
-    "RobustnessResult": "interplay.analysis",
-    "relative_robustness": "interplay.analysis",
-    "effective_robustness": "interplay.analysis",
-    "robustness_auc": "interplay.analysis",
-    "cross_modal_consistency": "interplay.analysis",
-    "model_pid": "interplay.analysis",
-    "pid_agreement": "interplay.analysis",
-    "flow_pid": "interplay.neural",
-    "batch_pid": "interplay.neural",
-    "run_training": "interplay.training",
-    "evaluate_run": "interplay.training",
+    "threads": "interplay._threads",
 }
 
+#: Names of earlier releases' top level, still importable from here; their documented homes
+#: are the subpackages named.
+_ELSEWHERE = {
+    **dict.fromkeys(("ConvergenceError", "DataFormatError", "InterplayError", "InvalidInputError",
+                     "MissingDependencyError", "SmallSampleWarning"), "interplay.exceptions"),
+    **dict.fromkeys(("bootstrap_pid", "pairwise_pid", "pid_sweep"), "interplay.estimators"),
+    **dict.fromkeys(("cluster_pid", "cluster_sensitivity", "copula_pid"),
+                    "interplay.info.estimate"),
+    **dict.fromkeys(("gaussian_pid", "gaussian_pid_from_samples"), "interplay.info.pid"),
+    **dict.fromkeys(("make_gate", "make_latent_blocks", "make_mixture", "read_dataset",
+                     "save_dataset"), "interplay.data"),
+    **dict.fromkeys(("create_encoder", "create_head", "MultimodalModel", "UnimodalModel",
+                     "UnimodalEnsemble"), "interplay.models"),
+    **dict.fromkeys(("Task", "Trainer", "TrainResult", "summarize_seeds", "seed_everything",
+                     "run_training", "evaluate_run"), "interplay.training"),
+    **dict.fromkeys(("robustness_sweep", "RobustnessResult", "relative_robustness",
+                     "effective_robustness", "robustness_auc", "cross_modal_consistency",
+                     "model_pid", "pid_agreement"), "interplay.analysis"),
+    **dict.fromkeys(("flow_pid", "batch_pid"), "interplay.neural"),
+}
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'interplay' has no attribute {name!r}")
+#: Optional dependencies by top-level module name, and the extra that installs them.
+_EXTRAS = {"torch": "models", "zuko": "models", "sklearn": "data"}
 
 
-__all__ = [
-    "ConvergenceError",
-    "DataFormatError",
-    "InterplayError",
-    "InvalidInputError",
-    "MissingDependencyError",
-    "MultimodalDataset",
-    "PIDResult",
-    "SmallSampleWarning",
-    "__version__",
-    "bootstrap_pid",
-    "cluster_pid",
-    "cluster_sensitivity",
-    "copula_pid",
-    "gaussian_pid",
-    "gaussian_pid_from_samples",
-    "list_datasets",
-    "list_pid_methods",
-    "load_dataset",
-    "make_gate",
-    "make_latent_blocks",
-    "make_mixture",
-    "pairwise_pid",
-    "pid",
-    "pid_sweep",
-    "quantify",
-    "read_dataset",
-    "save_dataset",
-    *sorted(_LAZY),
-]
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name) or _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'interplay' has no attribute {name!r}")
+    try:
+        value = getattr(import_module(module), name)
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if missing not in _EXTRAS:
+            raise
+        from .exceptions import MissingDependencyError
+
+        raise MissingDependencyError(
+            f"interplay.{name} needs {missing}, which is not installed: "
+            f"`pip install 'interplay[{_EXTRAS[missing]}]'`."
+        ) from exc
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PUBLIC})
+
+
+__all__ = ["__version__", *sorted(_PUBLIC)]

@@ -13,6 +13,9 @@ import numpy as np
 
 from .exceptions import InvalidInputError
 
+#: The seed of every randomised estimator and command unless the caller gives another.
+DEFAULT_SEED = 0
+
 #: Largest joint table (number of cells) built from samples before we refuse: 2**27 float64 = 1 GiB.
 MAX_JOINT_CELLS = 2**27
 
@@ -23,6 +26,27 @@ def _describe(x: Any) -> str:
     return f"{type(x).__name__} {x!r}"[:120]
 
 
+def _real_array(x: Any, name: str, expected: str) -> np.ndarray:
+    """``x`` as float64 if it holds real numbers (integers, floats, booleans, also as Python
+    objects); complex numbers (whose imaginary part would be dropped), strings and other
+    objects are refused."""
+    try:
+        raw = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"`{name}` must be {expected}, got {_describe(x)}.") from exc
+    if raw.dtype.kind == "O" and all(
+        isinstance(v, (int, float, np.integer, np.floating, np.bool_)) for v in raw.flat
+    ):
+        raw = raw.astype(np.float64)  # e.g. a table mixing integer and boolean columns
+    if raw.dtype.kind not in "biuf":
+        what = {"c": "complex numbers", "O": "Python objects", "U": "strings", "S": "bytes"}
+        raise InvalidInputError(
+            f"`{name}` must be {expected} of real numbers, got "
+            f"{what.get(raw.dtype.kind, f'dtype {raw.dtype}')} (an array of shape {raw.shape})."
+        )
+    return raw.astype(np.float64, copy=False)
+
+
 def check_pmf(
     p: Any, name: str = "p", *, ndim: int | None = None, atol: float = 1e-9
 ) -> np.ndarray:
@@ -31,12 +55,7 @@ def check_pmf(
     Checks: numeric, ``ndim`` dimensions (if given), at least one cell, finite, non-negative,
     and summing to 1 within ``atol`` times the number of cells (minimum 1e-9).
     """
-    try:
-        arr = np.asarray(p, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"`{name}` must be an array of probabilities, got {_describe(p)}."
-        ) from exc
+    arr = _real_array(p, name, "an array of probabilities")
     if ndim is not None and arr.ndim != ndim:
         raise InvalidInputError(
             f"`{name}` must have {ndim} dimensions, got shape {arr.shape}."
@@ -123,17 +142,27 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...] | list[str]) ->
     return str(value)
 
 
+def check_random_state(random_state: Any, name: str = "random_state") -> np.random.Generator:
+    """A numpy Generator from a seed (int >= 0), a Generator (returned as is) or None (fresh).
+
+    As scikit-learn's ``check_random_state``, for numpy's Generator API.
+
+    >>> rng = check_random_state(0)
+    >>> first = int(check_random_state(0).integers(10))
+    >>> check_random_state(rng) is rng, int(rng.integers(10)) == first
+    (True, True)
+    """
+    if random_state is None or isinstance(random_state, np.random.Generator):
+        return np.random.default_rng(random_state)
+    return np.random.default_rng(check_int(random_state, name, minimum=0))
+
+
 def check_samples(a: Any, name: str, *, min_samples: int = 1) -> np.ndarray:
     """Return numeric samples as a float64 array of shape ``(n_samples, n_features)``.
 
     A 1-D input is one feature. Raises on non-numeric, empty, NaN or infinite input.
     """
-    try:
-        arr = np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"`{name}` must be a numeric array, got {type(a).__name__}."
-        ) from exc
+    arr = _real_array(a, name, "a numeric array")
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2 or arr.shape[0] < min_samples or arr.shape[1] == 0:

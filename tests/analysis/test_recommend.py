@@ -11,11 +11,11 @@ import pytest
 from interplay import MultimodalDataset, gaussian_pid_from_samples, make_gate, make_mixture
 from interplay.analysis.recommend import (
     DEFAULT_AFFINITY,
-    SIMPLICITY,
     FusionAffinity,
     InteractionProfile,
     calibrate_affinity,
     choose_estimator,
+    fusion_facts,
     profile_interactions,
     recommend_fusion,
     shares_of,
@@ -43,7 +43,7 @@ def vectors(labels: np.ndarray, dim: int, rng: np.random.Generator) -> np.ndarra
 def test_xor_profile_is_all_synergy():
     d = make_gate("xor", 4000, random_state=0)
     p = profile_interactions(d.x1, d.x2, d.y, progress=False)
-    assert p.estimator == "discrete"
+    assert p.estimator == "plugin"
     assert p.dominant == "synergy"
     assert p.shares["synergy"] == pytest.approx(1.0, abs=0.01)
     assert sum(p.shares.values()) == pytest.approx(1.0, abs=1e-12)
@@ -139,8 +139,8 @@ def test_profile_json_round_trips():
 def test_choose_estimator_rules():
     ints = np.arange(300) % 4
     cont = np.linspace(0, 1, 300)
-    assert choose_estimator(ints, ints, ints)[0] == "discrete"
-    assert choose_estimator(np.array(["a", "b"] * 150), ints, ints)[0] == "discrete"
+    assert choose_estimator(ints, ints, ints)[0] == "plugin"
+    assert choose_estimator(np.array(["a", "b"] * 150), ints, ints)[0] == "plugin"
     assert choose_estimator(cont, ints, ints)[0] == "cluster"
     assert choose_estimator(ints, cont, cont)[0] == "copula"
 
@@ -152,7 +152,7 @@ def test_choose_estimator_rules():
         ({"n_clusters": 1}, "n_clusters"),
         ({"n_bootstrap": -1}, "n_bootstrap"),
         ({"confidence": 1.0}, "confidence"),
-        ({"n_bootstrap": 5, "estimator": "gaussian"}, "discrete and cluster"),
+        ({"n_bootstrap": 1}, "n_bootstrap"),
     ],
 )
 def test_bad_profile_options(kwargs, match):
@@ -184,7 +184,10 @@ def test_bad_profile_data():
 
 # ------------------------------------------------------------------------ recommendation
 def test_default_table_covers_every_registered_fusion():
-    assert set(DEFAULT_AFFINITY.table) == set(list_fusions()) == set(SIMPLICITY)
+    facts = fusion_facts()
+    assert set(DEFAULT_AFFINITY.table) == set(list_fusions()) == set(facts)
+    assert sorted(rank for _, rank in facts.values()) == list(range(1, len(facts) + 1))
+    assert all(note for note, _ in facts.values())
     for row in DEFAULT_AFFINITY.table.values():
         assert all(0.0 <= row[k] <= 1.0 for k in ("redundancy", "unique", "synergy"))
 
@@ -251,7 +254,7 @@ def test_recommendation_json_schema():
     assert data["best"] == rec.best == data["ranking"][0]["name"]
     assert [set(r) for r in data["ranking"]] == \
         [{"name", "score", "reason", "affinity"}] * len(rec.ranking)
-    assert data["profile"]["estimator"] == "discrete"
+    assert data["profile"]["estimator"] == "plugin"
 
 
 def test_pid_result_is_accepted_as_a_profile():

@@ -16,7 +16,7 @@ from interplay.cli.main import main
 from interplay.cli.quantify import write_json_atomically
 from interplay.data.tables import columns_of, read_example, read_table
 from interplay.exceptions import DataFormatError
-from interplay.info.estimate import quantify
+from interplay.info.estimate import plugin_pid
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_example_runs_and_matches_its_generating_distribution(capsys):
     for word in ("redundancy", "unique to x1", "synergy", "I(X1,X2;Y)"):
         assert word in out
     frame, spec = read_example("gates")
-    r = quantify(frame[spec.x1], frame[spec.x2], frame[spec.y], progress=False)
+    r = plugin_pid(frame[spec.x1], frame[spec.x2], frame[spec.y], progress=False)
     # exact PID of benchmarks/make_bundled_gates.py's distribution: R 1.264, U 0, S 0.898
     assert r.redundancy == pytest.approx(1.264, abs=0.05)
     assert r.synergy == pytest.approx(0.898, abs=0.06)
@@ -59,14 +59,15 @@ def test_csv_with_json_output_round_trips(tmp_path, samples, capsys):
     printed = capsys.readouterr().out
     assert "95% interval" in printed and "p-value" in printed
     written = json.loads(out.read_text())
-    expected = quantify(samples[["a", "c"]], samples["b"], samples["y"], method="mmi",
+    expected = plugin_pid(samples[["a", "c"]], samples["b"], samples["y"], method="mmi",
                         n_bootstrap=20, n_permutations=20, random_state=1, progress=False)
     settings = written.pop("settings")
     exp = expected.to_dict()
     exp_settings = exp.pop("settings")
     assert written == exp
-    assert settings == {**exp_settings, "data": str(data), "x1": ["a", "c"], "x2": ["b"],
-                        "y": ["y"]}
+    assert settings.pop("bootstrap")["held_fixed"] == "nothing"  # what the resamples kept
+    assert settings == {**exp_settings, "estimator": "plugin", "data": str(data),
+                        "x1": ["a", "c"], "x2": ["b"], "y": ["y"]}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pid.json", "s.csv"]
 
 
@@ -217,8 +218,8 @@ def test_bad_files_exit_nonzero_and_write_nothing(case, tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "not neither"),
-        (["x.csv", "--example", "gates"], "not both"),
+        ([], "got neither"),
+        (["x.csv", "--example", "gates"], "got both"),
         (["--example", "nope"], "unknown example 'nope'"),
         (["--example", "gates", "--json", "/no/such/dir/r.json"], "does not exist"),
     ],
@@ -266,14 +267,14 @@ def test_example_matches_pid_of_generator_distribution():
     assert r.unique1 < 1e-6 and r.unique2 < 1e-6
 
 
-def test_bundled_dataset_name_is_accepted_as_data(tmp_path):
+def test_bundled_dataset_name_is_accepted_as_data(tmp_path, capsys):
     out = tmp_path / "pid.json"
-    from interplay.exceptions import SmallSampleWarning
-
-    with pytest.warns(SmallSampleWarning):  # 40 mice, a continuous lipid: the plug-in is warned
-        code = main(["quantify", "nutrimouse", "--x1", "genotype", "--x2", "lipid:0", "--y",
-                     "diet", "--method", "mmi", "--no-progress", "--json", str(out)])
+    # 40 mice, a lipid with 29 values: auto counts them, and the plug-in's warning is printed once
+    code = main(["quantify", "nutrimouse", "--x1", "genotype", "--x2", "lipid:0", "--y", "diet",
+                 "--estimator", "auto", "--method", "mmi", "--no-progress", "--json", str(out)])
     assert code == 0
+    printed = capsys.readouterr()
+    assert (printed.out + printed.err).count("samples per joint cell") == 1
     result = json.loads(out.read_text())
     assert result["n_samples"] == 40
     # genotype is independent of diet by design of the study (balanced 2 x 5 layout)

@@ -12,7 +12,7 @@ import pytest
 from interplay.cli.main import main
 from interplay.data.tables import columns_of, dataset_frame
 from interplay.exceptions import SmallSampleWarning
-from interplay.info.estimate.bootstrap import bootstrap_pid
+from interplay.estimators import bootstrap_pid
 from interplay.info.estimate.cluster import cluster_pid
 
 
@@ -120,10 +120,11 @@ def test_auto_keeps_the_plugin_estimator_for_discrete_columns(capsys):
         (["--estimator", "cluster", "--clusters", "1"], "--clusters must be at least 2"),
         (["--estimator", "cluster", "--components", "-1"], "--components must be 0"),
         (["--estimator", "gaussian", "--bias-correction", "--bootstrap", "10"],
-         "for the discrete estimator"),
-        (["--estimator", "cluster", "--permutations", "10"], "for the discrete estimator"),
+         "for the plug-in estimator"),
+        (["--estimator", "cluster", "--permutations", "10"], "for the plug-in estimator"),
         (["--estimator", "gaussian", "--method", "ccs"], "method"),
-        (["--estimator", "batch", "--method", "mmi"], "BROJA only"),
+        (["--estimator", "batch", "--method", "mmi"],
+         "`method` 'mmi' is not available with the 'batch' estimator"),
     ],
 )
 def test_bad_estimator_options_exit_2_and_write_nothing(tmp_path, gaussian_csv, capsys, extra,
@@ -161,7 +162,9 @@ def test_bootstrap_intervals_for_continuous_estimators_match_the_library(
     frame = pd.read_csv(gaussian_csv)
     ref = bootstrap_pid(estimator, frame[["x1"]].to_numpy(), frame[["x2"]].to_numpy(),
                         frame[["y"]].to_numpy(), n_bootstrap=20, random_state=3, progress=False)
-    assert got["settings"]["n_bootstrap"] == 20 and got["settings"]["interval"] == "percentile"
+    assert got["settings"]["n_bootstrap"] == 20
+    assert got["settings"]["bootstrap"]["interval"] == "percentile"
+    assert got["settings"]["bootstrap"]["mode"] == "refit"
     for atom in ("redundancy", "unique1", "unique2", "synergy"):
         assert got["ci"][atom] == pytest.approx(list(ref.ci[atom]), abs=1e-12)
     lo, hi = got["ci"]["redundancy"]

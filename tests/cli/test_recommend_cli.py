@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from interplay import make_gate
-from interplay.analysis.recommend import SIMPLICITY
+from interplay.analysis.recommend import fusion_facts
+
+SIMPLICITY = sorted(fusion_facts(), key=lambda f: fusion_facts()[f][1])
 from interplay.cli.main import main
 
 SYNERGY_CAPABLE = {"tensor", "low_rank_tensor", "multiplicative", "cross_attention",
@@ -50,7 +52,7 @@ def test_xor_csv_writes_the_json_schema(tmp_path, xor_csv, capsys):
     scores = [r["score"] for r in data["ranking"]]
     assert all(0 <= s <= 1 for s in scores)
     assert data["shares"]["synergy"] == pytest.approx(1.0, abs=0.01)
-    assert data["profile"]["estimator"] == "discrete"
+    assert data["profile"]["estimator"] == "plugin"
     assert data["profile"]["pid"]["synergy"] == pytest.approx(1.0, abs=0.01)
     assert f"wrote{out}" in "".join(capsys.readouterr().out.split())  # rich may wrap the path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.json", "xor.csv"]
@@ -108,10 +110,9 @@ def test_bootstrap_adds_share_intervals(tmp_path, xor_csv, capsys):
         (["--x1", "a", "--x2", "b", "--y", "label", "--candidates", "tensor,"],
          "empty fusion name"),
         (["--x1", "a", "--x2", "b", "--y", "label", "--components", "-1"], "--components"),
-        (["--x1", "a", "--x2", "b", "--y", "label", "--clusters", "1"], "n_clusters"),
-        (["--x1", "a", "--x2", "b", "--y", "label", "--estimator", "gaussian",
-          "--bootstrap", "5"], "discrete and cluster"),
-        (["--x1", "a", "--x2", "b", "--y", "label", "--example", "gates"], "not both"),
+        (["--x1", "a", "--x2", "b", "--y", "label", "--clusters", "1"], "--clusters must be"),
+        (["--x1", "a", "--x2", "b", "--y", "label", "--bootstrap", "1"], "--bootstrap must be"),
+        (["--x1", "a", "--x2", "b", "--y", "label", "--example", "gates"], "got both"),
         (["--x1", "a", "--x2", "b", "--y", "label", "--json", "missing_dir/r.json"],
          "does not exist"),
     ],

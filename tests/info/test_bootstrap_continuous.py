@@ -10,7 +10,7 @@ import pytest
 from interplay.data.gaussian import doubling_system, sample_gaussian
 from interplay.data.latent import make_latent_blocks
 from interplay.exceptions import InvalidInputError, SmallSampleWarning
-from interplay.info.estimate.bootstrap import bootstrap_pid
+from interplay.estimators import bootstrap_pid
 from interplay.info.estimate.cluster import cluster_pid
 from interplay.info.pid.gaussian import gaussian_pid_from_samples
 
@@ -48,8 +48,11 @@ def test_width_shrinks_like_one_over_root_n():
 def test_point_estimate_is_the_estimator_on_the_full_data():
     x1, x2, y = sample_gaussian(SYSTEM, 1500, random_state=4)
     direct = gaussian_pid_from_samples(x1, x2, y, bias_correction=False)
-    r = bootstrap_pid(gaussian_pid_from_samples, x1, x2, y, n_bootstrap=5, random_state=0,
-                      progress=False, bias_correction=False)
+    def gaussian(x1, x2, y, *, base, random_state, progress, **options):  # a user's estimator
+        return gaussian_pid_from_samples(x1, x2, y, base=base, **options)
+
+    r = bootstrap_pid(gaussian, x1, x2, y, n_bootstrap=5, random_state=0, progress=False,
+                      bias_correction=False)
     assert r.atoms == direct.atoms and r.settings["bias_correction"] is False
 
 
@@ -92,7 +95,7 @@ def test_cluster_pid_with_replicate_warnings_counted_once():
 
 
 def test_an_estimator_error_names_the_replicate():
-    def fragile(x1, x2, y):
+    def fragile(x1, x2, y, **_):
         if len(np.unique(x1)) < len(x1):  # every resample has repeated rows
             raise InvalidInputError("repeated rows")
         return gaussian_pid_from_samples(x1, x2, y)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from interplay.exceptions import InvalidInputError, MissingDependencyError, SmallSampleWarning
-from interplay.info.estimate import quantify
+from interplay.info.estimate import plugin_pid
 from interplay.info.estimate.cluster import (
     ClusterSensitivity,
     cluster_labels,
@@ -66,7 +66,7 @@ def test_unique_latent_and_no_pca_agree_with_plugin_on_the_latents(rng):
     a, b = rng.integers(0, 2, n), rng.integers(0, 2, n)
     x1, x2 = embed([a], 8, 0.2, rng), embed([b], 8, 0.2, rng)
     r = cluster_pid(x1, x2, a, n_clusters=2, n_components=None, random_state=1, method="mmi")
-    ref = quantify(a, b, a, method="mmi", progress=False)
+    ref = plugin_pid(a, b, a, method="mmi", progress=False)
     for atom in ("redundancy", "unique1", "unique2", "synergy"):
         assert getattr(r, atom) == pytest.approx(getattr(ref, atom), abs=1e-9)
     assert r.unique1 == pytest.approx(empirical_entropy(a), abs=1e-3)

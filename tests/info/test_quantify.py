@@ -13,7 +13,7 @@ import pytest
 from interplay import pid
 from interplay._validation import MAX_JOINT_CELLS
 from interplay.exceptions import InvalidInputError, SmallSampleWarning
-from interplay.info.estimate import quantify
+from interplay.info.estimate import plugin_pid
 from interplay.info.estimate.resampling import (
     basic_intervals,
     percentile_intervals,
@@ -30,7 +30,7 @@ def bits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def run(x1, x2, y, **kw):
     kw.setdefault("progress", False)
-    return quantify(x1, x2, y, **kw)
+    return plugin_pid(x1, x2, y, **kw)
 
 
 # ---------------------------------------------------------------- oracles (BROJA truth, §5)
@@ -185,7 +185,7 @@ def test_interval_and_p_value_helpers():
 
 def test_progress_bar_can_be_on():
     a, b = bits(200, seed=9)
-    r = quantify(a, b, a ^ b, method="mmi", n_bootstrap=3, progress=True)
+    r = plugin_pid(a, b, a ^ b, method="mmi", n_bootstrap=3, progress=True)
     assert len(r.ci) == 4
 
 

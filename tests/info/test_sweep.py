@@ -10,12 +10,8 @@ import pytest
 from interplay.data.gaussian import markov_chain, noisy_copies, sample_gaussian
 from interplay.data.latent import make_latent_blocks
 from interplay.exceptions import InterplayError, InvalidInputError, SmallSampleWarning
-from interplay.info.estimate.sweep import (
-    SweepResult,
-    estimator_function,
-    pairwise_pid,
-    pid_sweep,
-)
+from interplay.estimators import SweepResult, get_estimator, pairwise_pid, pid_sweep
+from interplay.estimators.sweep import resolve
 
 ATOMS = ("redundancy", "unique1", "unique2", "synergy")
 
@@ -100,7 +96,7 @@ def test_errors_are_reraised_with_the_task_name(gaussian_tasks):
         with pytest.raises(InvalidInputError, match="task 'short y' failed: .*same number"):
             run(bad, estimator="gaussian", n_jobs=n_jobs)
 
-    def broken(x1, x2, y):
+    def broken(x1, x2, y, **_):
         raise RuntimeError("boom")
 
     with pytest.raises(InterplayError, match="task '0' failed with RuntimeError: boom"):
@@ -167,10 +163,12 @@ def test_pairwise_bad_arguments():
 
 
 def test_named_estimators_resolve():
+    from interplay.estimators.registry import copula_estimator
     from interplay.info.estimate.copula import copula_pid
 
-    assert estimator_function("copula") is copula_pid
-    assert estimator_function(copula_pid) is copula_pid
+    assert get_estimator("copula").load() is copula_estimator
+    assert resolve(copula_pid) is copula_pid
+    assert get_estimator("discrete").name == "plugin"  # the command line's alias
 
 
 def test_a_client_without_dask_installed_names_the_extra(gaussian_tasks, monkeypatch):

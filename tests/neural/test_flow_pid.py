@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import sys
 import json
 
 import numpy as np
@@ -209,9 +209,8 @@ def test_discrete_target_warns():
 
 
 def test_missing_torch_names_the_extra(monkeypatch, scalar_case):
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "zuko" else real(name, *a))
+    monkeypatch.delitem(sys.modules, "interplay.neural._flows", raising=False)
+    monkeypatch.setitem(sys.modules, "zuko", None)  # `import zuko` now fails
     with pytest.raises(MissingDependencyError, match=r"interplay\[models\]"):
         flow_pid(*scalar_case[1], progress=False)
 

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InvalidInputError
-from ..info.estimate import quantify
+from ..info.estimate import plugin_pid
 from ..info.pid import ATOMS, PIDResult, pid
 from ..info.samples import encode
 
 
-def model_pid(x1: Any, x2: Any, predictions: Any, **quantify_kwargs: Any) -> PIDResult:
+def model_pid(x1: Any, x2: Any, predictions: Any, **plugin_kwargs: Any) -> PIDResult:
     """PID of I(X1, X2; f) where f are a model's class predictions.
 
     Parameters
@@ -30,9 +30,9 @@ def model_pid(x1: Any, x2: Any, predictions: Any, **quantify_kwargs: Any) -> PID
         first, e.g. into k-means cluster labels of their features or embeddings.
     predictions : array-like or Tensor of shape (n_samples,) or (n_samples, n_classes)
         Predicted classes, or class scores/logits (then their argmax is used).
-    **quantify_kwargs
-        Passed to :func:`interplay.quantify` (``method``, ``base``, ``n_bootstrap``, ...);
-        ``progress`` defaults to False here.
+    **plugin_kwargs
+        Passed to the plug-in estimator :func:`interplay.info.estimate.plugin_pid`
+        (``method``, ``base``, ``n_bootstrap``, ...); ``progress`` defaults to False here.
 
     Returns
     -------
@@ -50,9 +50,9 @@ def model_pid(x1: Any, x2: Any, predictions: Any, **quantify_kwargs: Any) -> PID
     (1.0, 0.0)
     """
     labels = _predicted_classes(predictions)
-    quantify_kwargs.setdefault("progress", False)
+    plugin_kwargs.setdefault("progress", False)
     if np.unique(labels).size > 1:
-        return quantify(x1, x2, labels, **quantify_kwargs)
+        return plugin_pid(x1, x2, labels, **plugin_kwargs)
     lengths = {
         "x1": encode(x1, name="x1").codes.size,
         "x2": encode(x2, name="x2").codes.size,
@@ -62,8 +62,8 @@ def model_pid(x1: Any, x2: Any, predictions: Any, **quantify_kwargs: Any) -> PID
         raise InvalidInputError(
             f"`x1`, `x2` and `predictions` must have the same number of samples, got {lengths}."
         )
-    method = quantify_kwargs.get("method", "broja")
-    base = quantify_kwargs.get("base", 2)
+    method = plugin_kwargs.get("method", "broja")
+    base = plugin_kwargs.get("base", 2)
     zero = pid(np.ones((1, 1, 1)), method, base=base)
     return zero.with_(
         estimator="plug-in",

@@ -35,7 +35,6 @@ on the other half.
 
 from __future__ import annotations
 
-import json
 import warnings as _warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,14 +42,21 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_float, check_int, check_samples
-from ..exceptions import InvalidInputError
-from ..info.estimate import cluster_pid, quantify
-from ..info.estimate.cluster import cluster_labels, reduce_dimension
-from ..info.estimate.copula import copula_pid
-from ..info.estimate.resampling import bootstrap, percentile_intervals
-from ..info.pid import ATOMS, PIDResult, gaussian_pid_from_samples
-from ..info.pid.result import _jsonable
+from .._json import JSONResult
+from .._json import jsonable as _jsonable
+from .._validation import DEFAULT_SEED, check_choice, check_float, check_int
+from ..estimators.bootstrap import bootstrap_replicates
+from ..estimators.registry import (
+    ALIASES,
+    AUTO,
+    REGISTRY,
+    choose_estimator,
+    estimate,
+    get_estimator,
+)
+from ..exceptions import InvalidInputError, MissingDependencyError
+from ..info.estimate.resampling import percentile_intervals
+from ..info.pid.result import ATOMS, PIDResult
 
 __all__ = [
     "DEFAULT_AFFINITY",
@@ -62,49 +68,43 @@ __all__ = [
     "Recommendation",
     "calibrate_affinity",
     "choose_estimator",
+    "fusion_facts",
     "profile_interactions",
     "recommend_fusion",
 ]
 
-#: Estimators :func:`profile_interactions` accepts (``"auto"`` picks one from the data).
-ESTIMATORS = ("auto", "discrete", "cluster", "gaussian", "copula")
-#: A column with at most this many distinct values counts as discrete for ``estimator="auto"``.
-MAX_DISCRETE_VALUES = 50
+#: Estimators :func:`profile_interactions` accepts (``"auto"`` picks one from the data; the
+#: neural estimators are left out: a profile is a quick look before training anything).
+ESTIMATORS = (AUTO, "plugin", "cluster", "gaussian", "copula", *ALIASES)
 #: The interaction kinds of an affinity table (U1 and U2 pooled into ``"unique"``).
 KINDS = ("redundancy", "unique", "synergy")
 #: Total share below which a calibration suite says nothing about a kind of interaction.
 MIN_KIND_WEIGHT = 0.5
 
-#: What each fusion can represent, in one sentence (used in the reasons of a ranking).
-FUSION_NOTES: dict[str, str] = {
-    "early": "additive: a linear map of the concatenated encodings; right when the modalities "
-             "are conditionally independent given the target, blind to XOR-like synergy",
-    "late": "additive: averaged per-modality outputs; right for redundant or unique "
-            "information, blind to XOR-like synergy",
-    "gated": "per-feature, per-sample gates mixing the modalities (gated multimodal unit); "
-             "the gates depend on both modalities, so it can model interactions",
-    "poe": "a precision-weighted product of per-modality experts; the weighting couples the "
-           "modalities, so it can model some interactions",
-    "multiplicative": "bilinear cross-modal terms x1' W x2 plus linear terms; represents synergy",
-    "tensor": "the full outer product of the encodings (with a constant 1); represents "
-              "synergy, parameters grow with the product of the encoding sizes",
-    "low_rank_tensor": "a rank-r factorised outer product; represents synergy with few "
-                       "parameters",
-    "cross_attention": "cross-modal attention (MulT); attention weights depend on both "
-                       "modalities, so it can model interactions, but trains less reliably",
-    "perceiver": "a latent bottleneck attending to all modalities; can model interactions, "
-                 "trains less reliably on small data",
-}
 #: Predicted relative accuracies closer than this are treated as equal by the ranking.
 DEFAULT_TOLERANCE = 0.0
-#: Tie-break order: at equal predicted accuracy the simpler fusion ranks first.
-SIMPLICITY = ("early", "late", "gated", "poe", "multiplicative", "low_rank_tensor", "tensor",
-              "cross_attention", "perceiver")
+
+
+def fusion_facts() -> dict[str, tuple[str, int]]:
+    """What each registered fusion can represent and its simplicity rank, from the classes.
+
+    Read from the fusion classes' ``represents`` and ``simplicity`` attributes
+    (:mod:`interplay.models.fusion`). Without torch (the ``interplay[models]`` extra) the
+    classes cannot be loaded and the dict is empty: rankings then carry no reasons and break
+    ties by name.
+    """
+    try:
+        from ..models import list_fusions
+        from ..models.fusion.base import fusion_class
+    except (ImportError, MissingDependencyError):
+        return {}
+    return {name: (fusion_class(name).represents, fusion_class(name).simplicity)
+            for name in list_fusions()}
 
 
 # --------------------------------------------------------------------------------- profile
 @dataclass(frozen=True)
-class InteractionProfile:
+class InteractionProfile(JSONResult):
     """How two modalities inform a target: the PID and its atoms as shares of the total.
 
     Attributes
@@ -115,7 +115,8 @@ class InteractionProfile:
     pid : PIDResult
         The decomposition the shares come from, in its own units.
     estimator : str
-        ``"discrete"``, ``"cluster"``, ``"gaussian"`` or ``"copula"``.
+        ``"plugin"``, ``"cluster"``, ``"gaussian"`` or ``"copula"`` (``"exact"`` for a
+        probability table).
     reason : str
         Why that estimator, and with which settings.
     modalities : tuple of str
@@ -123,8 +124,8 @@ class InteractionProfile:
     target : str
         Name of Y.
     share_ci : dict or None
-        Bootstrap percentile interval of each share (discrete and cluster estimators, when
-        ``n_bootstrap > 0``). For the cluster estimator the clustering is held fixed.
+        Bootstrap percentile interval of each share (when ``n_bootstrap > 0``). For the
+        cluster estimator the clustering is held fixed (``bootstrap="fixed"``).
     warnings : tuple of str
         Small-sample and other notes of the estimate.
     """
@@ -159,11 +160,6 @@ class InteractionProfile:
             "pid": self.pid.to_dict(),
         })
 
-    def to_json(self, **kwargs: Any) -> str:
-        """JSON text of :meth:`to_dict`."""
-        kwargs.setdefault("indent", 2)
-        return json.dumps(self.to_dict(), **kwargs)
-
 
 def shares_of(atoms: Mapping[str, float] | PIDResult) -> dict[str, float]:
     """The four atoms as fractions of their sum, after clipping negative atoms to 0.
@@ -184,29 +180,6 @@ def shares_of(atoms: Mapping[str, float] | PIDResult) -> dict[str, float]:
     return {a: v / total for a, v in clipped.items()}
 
 
-def choose_estimator(x1: Any, x2: Any, y: Any) -> tuple[str, str]:
-    """The estimator ``estimator="auto"`` uses for these samples, and a sentence saying why.
-
-    ``"discrete"`` when every column of X1 and X2 is non-numeric or has at most
-    :data:`MAX_DISCRETE_VALUES` distinct values; otherwise ``"cluster"`` when Y is discrete in
-    that sense, else ``"copula"``.
-
-    >>> import numpy as np
-    >>> choose_estimator(np.arange(200) % 3, np.arange(200) % 2, np.arange(200) % 2)[0]
-    'discrete'
-    """
-    cols1, cols2 = _continuous_columns(x1), _continuous_columns(x2)
-    if not cols1 and not cols2:
-        return "discrete", (f"discrete: every column of x1 and x2 has at most "
-                            f"{MAX_DISCRETE_VALUES} distinct values; counted exactly (plug-in)")
-    which = " and ".join(f"{n} has {c} column(s)" for n, c in (("x1", cols1), ("x2", cols2)) if c)
-    if not _continuous_columns(y):
-        return "cluster", (f"cluster: {which} with more than {MAX_DISCRETE_VALUES} distinct "
-                           "values and y is discrete")
-    return "copula", (f"copula: {which} with more than {MAX_DISCRETE_VALUES} distinct values "
-                      "and y is continuous")
-
-
 def profile_interactions(
     data: Any,
     x2: Any = None,
@@ -214,13 +187,13 @@ def profile_interactions(
     *,
     modalities: Sequence[str] | None = None,
     target: str | None = None,
-    estimator: str = "auto",
+    estimator: str = AUTO,
     method: str = "broja",
-    n_clusters: int = 10,
-    n_components: int | None = 8,
+    n_clusters: int = REGISTRY["cluster"].defaults["n_clusters"],
+    n_components: int | None = REGISTRY["cluster"].defaults["n_components"],
     n_bootstrap: int = 0,
     confidence: float = 0.95,
-    random_state: int = 0,
+    random_state: int = DEFAULT_SEED,
     progress: bool = True,
 ) -> InteractionProfile:
     """Estimate the PID of two modalities and a target, and normalise it into shares.
@@ -238,19 +211,20 @@ def profile_interactions(
         Names of X1 and X2 in a dataset.
     target : str, optional
         Target of a dataset.
-    estimator : {"auto", "discrete", "cluster", "gaussian", "copula"}
-        ``"auto"`` follows :func:`choose_estimator`. ``"discrete"`` counts the values
-        (:func:`interplay.quantify`); ``"cluster"`` standardises each modality, keeps
+    estimator : {"auto", "plugin", "cluster", "gaussian", "copula"}
+        ``"auto"`` follows :func:`~interplay.estimators.choose_estimator`. ``"plugin"`` (also
+        ``"discrete"``) counts the values; ``"cluster"`` standardises each modality, keeps
         ``n_components`` principal components and k-means clusters them
-        (:func:`interplay.cluster_pid`); ``"gaussian"`` and ``"copula"`` fit a joint Gaussian
-        to the samples or to their rank-normal scores.
+        (:func:`interplay.info.estimate.cluster_pid`); ``"gaussian"`` and ``"copula"`` fit a
+        joint Gaussian to the samples or to their rank-normal scores.
     method : str
         Redundancy measure (``"broja"``, ``"mmi"``, ...).
     n_clusters, n_components : int
         Settings of the cluster estimator (``n_components=None``: no PCA). The plug-in table
         has ``n_clusters**2 * |Y|`` cells; keep at least 5 samples per cell.
     n_bootstrap : int
-        Bootstrap resamples for intervals of the shares (discrete and cluster estimators).
+        Bootstrap resamples for intervals of the shares (rows resampled; the cluster
+        estimator's clustering held fixed).
     confidence : float
         Coverage of the intervals.
     random_state : int
@@ -277,7 +251,7 @@ def profile_interactions(
     >>> a, b = rng.integers(0, 2, 4000), rng.integers(0, 2, 4000)
     >>> p = profile_interactions(a, b, a ^ b, progress=False)
     >>> p.dominant, p.estimator, round(p.shares["synergy"], 2)
-    ('synergy', 'discrete', 1.0)
+    ('synergy', 'plugin', 1.0)
     """
     x1, x2, y, names, target_name = _samples(data, x2, y, modalities, target)
     check_choice(estimator, "estimator", ESTIMATORS)
@@ -287,65 +261,44 @@ def profile_interactions(
     conf = check_float(confidence, "confidence", low=0.0, high=1.0, low_open=True,
                        high_open=True)
     seed = check_int(random_state, "random_state", minimum=0)
-    if estimator == "auto":
+    if estimator == AUTO:
         chosen, reason = choose_estimator(x1, x2, y)
     else:
-        chosen, reason = estimator, f"{estimator}: chosen by the caller"
-    if n_boot and chosen not in ("discrete", "cluster"):
-        raise InvalidInputError(
-            f"`n_bootstrap` gives intervals for the discrete and cluster estimators only; the "
-            f"estimator is {chosen!r}. Set n_bootstrap=0."
-        )
-    labels: tuple[Any, Any] = (x1, x2)  # what the bootstrap resamples: values or cluster labels
+        chosen = get_estimator(estimator).name
+        reason = f"{chosen}: chosen by the caller"
+    options: dict[str, Any] = {"method": method}
+    if chosen == "cluster":
+        options.update(n_clusters=k, n_components=comps)
+        reason += (f"; each modality standardised, "
+                   f"{'all columns' if comps is None else f'{comps} principal components'}"
+                   f", {k} k-means clusters")
+    share_ci = None
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
-        if chosen == "discrete":
-            result = quantify(x1, x2, y, method=method, random_state=seed, progress=False)
-        elif chosen == "cluster":
-            a1, a2 = check_samples(x1, "x1", min_samples=2), check_samples(x2, "x2", min_samples=2)
-            result = cluster_pid(a1, a2, y, n_clusters=k, n_components=comps, method=method,
-                                 random_state=seed)
-            if n_boot:  # the same (seeded) clustering, for the bootstrap of the shares
-                labels = (cluster_labels(reduce_dimension(a1, comps), k, seed),
-                          cluster_labels(reduce_dimension(a2, comps), k, seed))
-            reason += (f"; each modality standardised, "
-                       f"{'all columns' if comps is None else f'{comps} principal components'}"
-                       f", {k} k-means clusters")
+        if n_boot:
+            result, replicates = bootstrap_replicates(
+                chosen, x1, x2, y, n_bootstrap=n_boot, mode="fixed", random_state=seed,
+                progress=progress, **options)
+            share_ci = _share_intervals(replicates, conf)
         else:
-            z1, z2, zy = (check_samples(v, n, min_samples=2)
-                          for v, n in ((x1, "x1"), (x2, "x2"), (y, "y")))
-            fit = gaussian_pid_from_samples if chosen == "gaussian" else copula_pid
-            result = fit(z1, z2, zy, method=method)
+            result = estimate(chosen, x1, x2, y, random_state=seed, progress=False, **options)
     for w in caught:  # warned once, from here, in their own category
         _warnings.warn(w.message, w.category, stacklevel=2)
     notes = tuple(dict.fromkeys([*result.warnings, *(str(w.message) for w in caught)]))
-    share_ci = None
-    if n_boot:
-        share_ci = _share_intervals(labels, y, method, n_boot, conf, seed, progress)
     return InteractionProfile(
         shares=shares_of(result), pid=result, estimator=chosen, reason=reason,
         modalities=names, target=target_name, share_ci=share_ci, warnings=notes,
     )
 
 
-def _share_intervals(
-    labels: tuple[Any, Any], y: Any, method: str, n_boot: int, confidence: float, seed: int,
-    progress: bool,
-) -> dict[str, tuple[float, float]]:
-    l1, l2 = (np.asarray(v) for v in labels)
-    yy = np.asarray(y)
-
-    def statistic(idx: np.ndarray) -> np.ndarray:
-        with _warnings.catch_warnings():
-            _warnings.simplefilter("ignore")
-            r = quantify(l1[idx], l2[idx], yy[idx], method=method, progress=False)
-        atoms = np.clip([getattr(r, a) for a in ATOMS], 0.0, None)
-        return atoms / atoms.sum() if atoms.sum() > 0 else np.full(len(ATOMS), np.nan)
-
-    reps = bootstrap(statistic, yy.shape[0], n_boot, np.random.default_rng(seed),
-                     progress=progress)
-    reps = reps[np.all(np.isfinite(reps), axis=1)]
-    return dict(zip(ATOMS, percentile_intervals(reps, confidence), strict=True))
+def _share_intervals(replicates: Sequence[PIDResult], confidence: float
+                     ) -> dict[str, tuple[float, float]]:
+    """Percentile intervals of the shares over bootstrap replicates without information left
+    out (their shares are undefined)."""
+    atoms = np.clip([[getattr(r, a) for a in ATOMS] for r in replicates], 0.0, None)
+    totals = atoms.sum(axis=1)
+    shares = atoms[totals > 0] / totals[totals > 0, None]
+    return dict(zip(ATOMS, percentile_intervals(shares, confidence), strict=True))
 
 
 def _samples(data: Any, x2: Any, y: Any, modalities: Sequence[str] | None,
@@ -413,19 +366,9 @@ def _from_dataset(ds: Any, modalities: Sequence[str] | None, target: str | None
     return x1, x2, y, (pair[0], pair[1]), tname
 
 
-def _continuous_columns(values: Any) -> int:
-    """Number of numeric columns with more than :data:`MAX_DISCRETE_VALUES` distinct values."""
-    arr = np.asarray(values)
-    if arr.dtype.kind not in "fiuc" or arr.size == 0:
-        return 0
-    cols = arr.reshape(arr.shape[0], -1)
-    return sum(int(np.unique(cols[:, j]).size > MAX_DISCRETE_VALUES)
-               for j in range(cols.shape[1]))
-
-
 # ---------------------------------------------------------------------------- affinities
 @dataclass(frozen=True)
-class FusionAffinity:
+class FusionAffinity(JSONResult):
     """Relative accuracy each fusion reaches on data of each kind of interaction.
 
     Attributes
@@ -597,7 +540,7 @@ class RankedFusion:
 
 
 @dataclass(frozen=True)
-class Recommendation:
+class Recommendation(JSONResult):
     """Fusions ranked by the relative accuracy predicted for a dataset's interaction profile.
 
     Attributes
@@ -640,11 +583,6 @@ class Recommendation:
             "profile": None if self.profile is None else self.profile.to_dict(),
         })
 
-    def to_json(self, **kwargs: Any) -> str:
-        """JSON text of :meth:`to_dict`."""
-        kwargs.setdefault("indent", 2)
-        return json.dumps(self.to_dict(), **kwargs)
-
 
 def recommend_fusion(
     profile: InteractionProfile | Mapping[str, float] | PIDResult,
@@ -658,11 +596,11 @@ def recommend_fusion(
     The score of fusion ``f`` is ``w_R A[f,R] + (w_U1 + w_U2) A[f,U] + w_S A[f,S]`` with ``w``
     the profile's shares and ``A`` the affinities (see the module docstring). Scores closer
     than ``tolerance`` are not told apart: the ranking takes the best remaining score, and
-    ranks every remaining fusion within ``tolerance`` of it by simplicity (:data:`SIMPLICITY`:
-    fewer parameters and cross-modal terms first), then repeats with the rest (Occam's
-    razor). The default 0 ranks by score alone: on the study's evaluation split a tolerance
-    of 0.005 (the seed-to-seed spread of relative accuracy) preferred product-of-experts,
-    which failed on one synergistic dataset (``docs/model-selection.md``).
+    ranks every remaining fusion within ``tolerance`` of it by simplicity (the fusion
+    class's ``simplicity``: fewer parameters and cross-modal terms first), then repeats with
+    the rest (Occam's razor). The default 0 ranks by score alone: on the study's evaluation
+    split a tolerance of 0.005 (the seed-to-seed spread of relative accuracy) preferred
+    product-of-experts, which failed on one synergistic dataset (``docs/model-selection.md``).
 
     Parameters
     ----------
@@ -718,10 +656,12 @@ def recommend_fusion(
     tol = check_float(tolerance, "tolerance", low=0.0, high=1.0)
     w = dict(zip(KINDS, _kinds_of(shares, "profile"), strict=True))
     scores = {f: sum(w[k] * aff.table[f][k] for k in KINDS) for f in names}
+    facts = fusion_facts()
     ranking = tuple(
-        RankedFusion(f, float(scores[f]), FUSION_NOTES.get(f, "known only from its calibration"),
+        RankedFusion(f, float(scores[f]),
+                     facts[f][0] if f in facts else "known only from its calibration",
                      dict(aff.table[f]))
-        for f in _occam_order(scores, tol))
+        for f in _occam_order(scores, tol, {f: rank for f, (_, rank) in facts.items()}))
     return Recommendation(
         ranking=ranking,
         profile=profile if isinstance(profile, InteractionProfile) else None,
@@ -729,15 +669,16 @@ def recommend_fusion(
     )
 
 
-def _occam_order(scores: Mapping[str, float], tolerance: float) -> list[str]:
-    """Best score first; among scores within ``tolerance`` of the best left, simplest first."""
-    simple = {f: i for i, f in enumerate(SIMPLICITY)}
+def _occam_order(scores: Mapping[str, float], tolerance: float,
+                 simple: Mapping[str, int]) -> list[str]:
+    """Best score first; among scores within ``tolerance`` of the best left, simplest first
+    (``simple``: rank by simplicity; unranked fusions last, by name)."""
     left = dict(scores)
     order: list[str] = []
     while left:
         top = max(left.values())
         block = [f for f, v in left.items() if v >= top - tolerance - 1e-12]
-        block.sort(key=lambda f: (simple.get(f, len(simple)), f))
+        block.sort(key=lambda f: (simple.get(f, len(simple) + 1000), f))
         order += block
         for f in block:
             del left[f]

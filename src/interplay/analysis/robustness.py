@@ -27,16 +27,17 @@ are scaled. Against a baseline curve ``b`` on the same levels:
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 
+from .._json import jsonable as _jsonable
 from .._validation import check_float, check_int
 from ..exceptions import InvalidInputError
-from ..info.pid.result import _jsonable
 
 ArrayLike = Any
 PredictFn = Callable[[dict[str, Any], Any], Any]
@@ -377,7 +378,7 @@ def _check_inputs(inputs: Any) -> tuple[dict[str, Any], int]:
     lengths = {}
     for name, value in inputs.items():
         arr: Any
-        if isinstance(value, torch.Tensor):
+        if _is_tensor(value):
             arr = value.detach()
         else:
             try:
@@ -494,7 +495,7 @@ def _same_length(f: np.ndarray, b: np.ndarray) -> None:
 
 
 def _to_numpy(x: Any, name: str) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
+    if _is_tensor(x):
         return x.detach().cpu().numpy()
     try:
         arr = np.asarray(x)
@@ -527,9 +528,10 @@ def _predict(
     order: tuple[str, ...],
     n: int,
 ) -> np.ndarray:
-    tensors = [v for v in batch.values() if isinstance(v, torch.Tensor)]
+    torch = _torch()
+    tensors = [v for v in batch.values() if _is_tensor(v)]
     mask: Any = torch.as_tensor(present, device=tensors[0].device) if tensors else present
-    with torch.no_grad():
+    with torch.no_grad() if torch is not None else nullcontext():
         raw = predict_fn(batch, mask)
         # an interplay model returns a ModelOutput: its predictions are the logits
         out = _to_numpy(getattr(raw, "logits", raw), "predictions")
@@ -540,19 +542,34 @@ def _predict(
     return out
 
 
+def _torch() -> Any:
+    """torch if the caller has imported it (a tensor or a torch model is in play), else None.
+
+    A sweep of numpy inputs and a numpy predictor never imports torch; tensors can only
+    arrive once torch is imported, so checking ``sys.modules`` is enough.
+    """
+    return sys.modules.get("torch")
+
+
+def _is_tensor(x: Any) -> bool:
+    torch = _torch()
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
 def _zeros_like(x: Any) -> Any:
-    return torch.zeros_like(x) if isinstance(x, torch.Tensor) else np.zeros_like(x)
+    return _torch().zeros_like(x) if _is_tensor(x) else np.zeros_like(x)
 
 
 def _std(x: Any) -> float:
-    values = x.double().cpu().numpy() if isinstance(x, torch.Tensor) else x.astype(np.float64)
+    values = x.double().cpu().numpy() if _is_tensor(x) else x.astype(np.float64)
     s = float(values.std())
     return s if s > 0 else 1.0
 
 
 def _add_noise(x: Any, scale: float, rng: np.random.Generator) -> Any:
     eps = rng.standard_normal(tuple(x.shape)) * scale
-    if isinstance(x, torch.Tensor):
+    if _is_tensor(x):
+        torch = _torch()
         dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()
         return x.to(dtype) + torch.as_tensor(eps, dtype=dtype, device=x.device)
     return x.astype(np.float64) + eps

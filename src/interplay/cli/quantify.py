@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from .._atomic import atomic_write_text
@@ -21,28 +20,42 @@ from ..data.tables import (
     read_pmf,
     read_table,
 )
+from ..estimators.registry import (
+    ALIASES,
+    AUTO,
+    DEFAULT_SEED,
+    MAX_DISCRETE_VALUES,
+    REGISTRY,
+    choose_estimator,
+    get_estimator,
+    list_estimators,
+)
 from ..exceptions import InvalidInputError
-from ..info.estimate import quantify as quantify_samples
-from ..info.estimate.bootstrap import bootstrap_pid
-from ..info.estimate.sweep import _parameters, estimator_function
 from ..info.pid import ATOMS, PIDResult, list_pid_methods, pid
-from ._options import ExampleName, ShowProgress, X1Columns, X2Columns, YColumns, check_json_target
+from ._options import (
+    ExampleName,
+    ShowProgress,
+    X1Columns,
+    X2Columns,
+    YColumns,
+    check_json_target,
+    with_threads,
+)
+from ._output import console, print_warnings, write_output
 
-ESTIMATORS = ("auto", "discrete", "cluster", "gaussian", "copula", "flow", "batch")
-#: Estimators whose target is a class label (passed as read); the others need numbers.
-LABEL_TARGETS = ("cluster", "batch")
-#: With --estimator auto, a column with at most this many distinct values counts as discrete.
-MAX_DISCRETE_VALUES = 50
-#: Estimator options of the command line: flag -> (keyword, estimators it applies to).
+#: Values of --estimator: "auto", the registry's estimators and their aliases.
+ESTIMATORS = (AUTO, *list_estimators(), *ALIASES)
+#: Estimator options of the command line: flag -> keyword. Which estimators take a keyword is
+#: read from the registry (:attr:`EstimatorSpec.options`).
 ESTIMATOR_OPTIONS = {
-    "--clusters": ("n_clusters", ("cluster",)),
-    "--components": ("n_components", ("cluster",)),
-    "--max-epochs": ("max_epochs", ("flow",)),
-    "--patience": ("patience", ("flow",)),
-    "--batch-size": ("batch_size", ("flow", "batch")),
-    "--classifier-epochs": ("classifier_epochs", ("batch",)),
-    "--align-epochs": ("align_epochs", ("batch",)),
-    "--device": ("device", ("flow", "batch")),
+    "--clusters": "n_clusters",
+    "--components": "n_components",
+    "--max-epochs": "max_epochs",
+    "--patience": "patience",
+    "--batch-size": "batch_size",
+    "--classifier-epochs": "classifier_epochs",
+    "--align-epochs": "align_epochs",
+    "--device": "device",
 }
 
 HELP = (
@@ -56,20 +69,20 @@ HELP = (
     "discrete: integers, strings, booleans. "
     "In an .npz file a 1-D array is one column; a 2-D array `emb` gives the columns emb:0, "
     "emb:1, ... and the name `emb` alone selects all of them.\n\n"
-    "--estimator picks how samples are turned into a PID: `discrete` (the default) counts the "
-    "values (plug-in); `cluster` standardises each modality, keeps --components principal "
-    "components and clusters it into --clusters k-means clusters, then counts (continuous X1, "
-    "X2, discrete Y); `gaussian` fits a joint Gaussian; `copula` does the same on rank-normal "
-    "scores (continuous data with any monotone marginals); `flow` (Flow-PID: normalizing flows, "
-    "then the Gaussian PID; --max-epochs, --patience, --batch-size, --device) and `batch` "
-    "(BATCH, neural, "
-    "discrete Y; --batch-size, --classifier-epochs, --align-epochs, --device) need torch. "
-    "`auto` picks discrete when "
+    "--estimator picks how samples are turned into a PID: `plugin` (the default; also "
+    "`discrete`) counts the values; `cluster` standardises each modality, keeps --components "
+    "principal components and clusters it into --clusters k-means clusters, then counts "
+    "(continuous X1, X2, discrete Y); `gaussian` fits a joint Gaussian; `copula` does the "
+    "same on rank-normal scores (continuous data with any monotone marginals); `flow` "
+    "(Flow-PID: normalizing flows, then the Gaussian PID; --max-epochs, --patience, "
+    "--batch-size, --device) and `batch` (BATCH, neural, discrete Y; --batch-size, "
+    "--classifier-epochs, --align-epochs, --device) need torch. "
+    "`auto` picks plugin when "
     f"every column of X1 and X2 has at most {MAX_DISCRETE_VALUES} distinct values (or is not "
     "numeric), else cluster when Y has that few values, else copula; it never picks the "
     "neural estimators (slow, randomised). --bootstrap N gives intervals with every estimator "
-    "(for the continuous ones each resample re-runs the estimator; --n-jobs runs them in "
-    "parallel). See docs/choosing-an-estimator.md.\n\n"
+    "(each resample re-runs the whole estimator, clustering and training included; --n-jobs "
+    "runs them in parallel). See docs/choosing-an-estimator.md.\n\n"
     "\b\nExamples:\n"
     "  interplay quantify --example gates\n"
     "  interplay quantify data.csv --x1 image_cluster --x2 text_cluster --y label\n"
@@ -88,7 +101,7 @@ HELP = (
 
 def register(app: typer.Typer) -> None:
     """Add the ``quantify`` command to ``app``."""
-    app.command("quantify", help=HELP, no_args_is_help=True)(quantify_command)
+    app.command("quantify", help=HELP, no_args_is_help=True)(with_threads(quantify_command))
 
 
 def quantify_command(
@@ -117,11 +130,12 @@ def quantify_command(
     ] = 0.95,
     bias_correction: Annotated[
         bool,
-        typer.Option("--bias-correction", help="Bootstrap bias correction (needs --bootstrap)."),
+        typer.Option("--bias-correction/--no-bias-correction", metavar="",
+                     help="Bootstrap bias correction (needs --bootstrap)."),
     ] = False,
     seed: Annotated[
-        int | None, typer.Option("--seed", help="Random seed for resampling and k-means.")
-    ] = None,
+        int, typer.Option("--seed", help="Random seed for resampling, k-means and training.")
+    ] = DEFAULT_SEED,
     json_out: Annotated[
         Path | None,
         typer.Option("--json", help="Write the full result as JSON to this file.",
@@ -133,17 +147,18 @@ def quantify_command(
         str,
         typer.Option("--estimator", "-e", help="How to estimate from samples: "
                      + ", ".join(ESTIMATORS) + "."),
-    ] = "discrete",
+    ] = "plugin",
     clusters: Annotated[
         int | None,
         typer.Option("--clusters", show_default=False,
-                     help="k-means clusters per modality for --estimator cluster (default 20)."),
+                     help="k-means clusters per modality for --estimator cluster "
+                     f"(default {REGISTRY['cluster'].defaults['n_clusters']})."),
     ] = None,
     components: Annotated[
         int | None,
         typer.Option("--components", show_default=False,
                      help="Principal components per modality for --estimator cluster "
-                     "(default 2; 0: no PCA)."),
+                     f"(default {REGISTRY['cluster'].defaults['n_components']}; 0: no PCA)."),
     ] = None,
     max_epochs: Annotated[
         int | None,
@@ -183,12 +198,13 @@ def quantify_command(
     if (data is None) == (example is None):
         raise InvalidInputError(
             "give either a DATA file or --example NAME "
-            f"({', '.join(sorted(EXAMPLES))}), not {'both' if data else 'neither'}."
+            f"({', '.join(sorted(EXAMPLES))}); got {'both' if data else 'neither'}."
         )
     if estimator not in ESTIMATORS:
         raise InvalidInputError(
             f"--estimator must be one of {', '.join(ESTIMATORS)}, got {estimator!r}."
         )
+    estimator = ALIASES.get(estimator, estimator)
     if clusters is not None and clusters < 2:
         raise InvalidInputError(f"--clusters must be at least 2, got {clusters}.")
     if components is not None and components < 0:
@@ -198,9 +214,16 @@ def quantify_command(
                         ("--align-epochs", align_epochs)):
         if value is not None and value < 1:
             raise InvalidInputError(f"{flag} must be at least 1, got {value}.")
+    for flag, count in (("--bootstrap", bootstrap), ("--permutations", permutations)):
+        if count < 0:
+            raise InvalidInputError(f"{flag} must be 0 (none) or more, got {count}.")
+    if not 0.0 < confidence < 1.0:
+        raise InvalidInputError(
+            f"--confidence must lie strictly between 0 and 1, got {confidence}."
+        )
     if n_jobs == 0 or n_jobs < -1:
         raise InvalidInputError(f"--n-jobs must be a positive number or -1, got {n_jobs}.")
-    check_json_target(json_out)
+    check_json_target(json_out, inputs=(data,))
     if data is not None and data.suffix.lower() == ".npy":
         if bootstrap or permutations or bias_correction:
             raise InvalidInputError(
@@ -212,7 +235,7 @@ def quantify_command(
             ("--patience", patience), ("--batch-size", batch_size),
             ("--classifier-epochs", classifier_epochs), ("--align-epochs", align_epochs),
             ("--device", device)) if value is not None]
-        if estimator not in ("auto", "discrete") or given:
+        if estimator not in (AUTO, "plugin") or given:
             raise InvalidInputError(
                 f"--estimator{''.join(', ' + f for f in given)} need samples; a .npy file "
                 "holds a probability table p[x1, x2, y], whose PID is exact."
@@ -236,22 +259,33 @@ def quantify_command(
         source = str(data)
     roles = _resolve_roles(frame, {"--x1": x1, "--x2": x2, "--y": y})
     _check_values(frame, roles)
-    chosen, reason = _choose_estimator(estimator, frame, roles)
+    if estimator == AUTO:
+        chosen, why = choose_estimator(frame[roles["--x1"]], frame[roles["--x2"]],
+                                       frame[roles["--y"]])
+        reason = None if chosen == "plugin" else f"estimator auto: {why}."
+    else:
+        chosen, reason = estimator, None
     options = _estimator_options(chosen, {
         "--clusters": clusters, "--components": components, "--max-epochs": max_epochs,
         "--patience": patience, "--batch-size": batch_size,
         "--classifier-epochs": classifier_epochs, "--align-epochs": align_epochs,
         "--device": device,
     })
-    if chosen != "discrete":
-        result = _continuous(chosen, frame, roles, method=method, bootstrap=bootstrap,
-                             permutations=permutations, bias_correction=bias_correction,
-                             confidence=confidence, seed=seed, n_jobs=n_jobs,
-                             progress=progress, options=options)
-    else:
-        result = _discrete(frame, roles, method=method, bootstrap=bootstrap,
-                           permutations=permutations, bias_correction=bias_correction,
-                           confidence=confidence, seed=seed, progress=progress)
+    if estimator == "plugin":
+        _refuse_continuous(frame, roles)
+    if chosen == "plugin":
+        options.update(n_permutations=permutations,
+                       bias_correction="bootstrap" if bias_correction else None)
+    elif permutations or bias_correction:
+        raise InvalidInputError(
+            f"--permutations and --bias-correction are for the plug-in estimator; with "
+            f"--estimator {chosen} use --bootstrap for intervals."
+        )
+    from ..estimators import quantify
+
+    result = quantify(*_inputs(chosen, frame, roles), estimator=chosen, method=method,
+                      n_bootstrap=bootstrap, confidence=confidence, random_state=seed,
+                      n_jobs=n_jobs, progress=progress, **options)
     result = result.with_(
         settings={
             **result.settings,
@@ -266,72 +300,36 @@ def quantify_command(
     _print(result, source, roles, json_out, note=reason)
 
 
-def _discrete(frame: pd.DataFrame, roles: dict[str, list[str]], *, method: str, bootstrap: int,
-              permutations: int, bias_correction: bool, confidence: float, seed: int | None,
-              progress: bool) -> PIDResult:
-    return quantify_samples(
-        frame[roles["--x1"]],
-        frame[roles["--x2"]],
-        frame[roles["--y"]],
-        method=method,
-        n_bootstrap=bootstrap,
-        confidence=confidence,
-        n_permutations=permutations,
-        bias_correction="bootstrap" if bias_correction else None,
-        random_state=seed,
-        progress=progress,
-    )
-
-
 def _estimator_options(estimator: str, given: dict[str, object]) -> dict[str, object]:
     """Keyword arguments of ``estimator`` from its command-line options; others must be unset."""
     options: dict[str, object] = {}
     for flag, value in given.items():
         if value is None:
             continue
-        keyword, owners = ESTIMATOR_OPTIONS[flag]
+        keyword = ESTIMATOR_OPTIONS[flag]
+        owners = [name for name, spec in REGISTRY.items() if keyword in spec.options]
         if estimator not in owners:
             raise InvalidInputError(
                 f"{flag} applies to --estimator {' or '.join(owners)}; the estimator is "
                 f"{estimator!r}. Add --estimator {owners[0]} or drop {flag}."
             )
         options[keyword] = value
-    if estimator == "cluster":
-        options.setdefault("n_clusters", 20)
-        options["n_components"] = options.get("n_components", 2) or None
+    if options.get("n_components") == 0:
+        options["n_components"] = None
     return options
 
 
-def _continuous(estimator: str, frame: pd.DataFrame, roles: dict[str, list[str]], *,
-                method: str, bootstrap: int, permutations: int, bias_correction: bool,
-                confidence: float, seed: int | None, n_jobs: int, progress: bool,
-                options: dict[str, object]) -> PIDResult:
-    if permutations or bias_correction:
-        raise InvalidInputError(
-            f"--permutations and --bias-correction are for the discrete estimator; with "
-            f"--estimator {estimator} use --bootstrap for intervals."
-        )
-    function = estimator_function(estimator)
-    accepted = _parameters(function)
-    kwargs: dict[str, Any] = dict(options)
-    if "method" in accepted:
-        kwargs["method"] = method
-    elif method != "broja":
-        raise InvalidInputError(
-            f"--method {method} is not available with --estimator {estimator} (BROJA only)."
-        )
+def _inputs(estimator: str, frame: pd.DataFrame, roles: dict[str, list[str]]
+            ) -> tuple[Any, Any, Any]:
+    """X1, X2 and Y as the estimator takes them: tables of values for the plug-in, numbers
+    for the others, the target as read where it is a class label."""
+    if estimator == "plugin":
+        return tuple(frame[roles[f]] for f in ("--x1", "--x2", "--y"))  # type: ignore[return-value]
     x1, x2 = (_numeric(frame[roles[f]].to_numpy(), f) for f in ("--x1", "--x2"))
     y_frame = frame[roles["--y"]]
     y = (y_frame.to_numpy().ravel() if y_frame.shape[1] == 1 else y_frame.to_numpy()) \
-        if estimator in LABEL_TARGETS else _numeric(y_frame.to_numpy(), "--y")
-    if bootstrap:
-        return bootstrap_pid(function, x1, x2, y, n_bootstrap=bootstrap, confidence=confidence,
-                             random_state=seed, n_jobs=n_jobs, progress=progress, **kwargs)
-    if "random_state" in accepted:
-        kwargs["random_state"] = seed
-    if "progress" in accepted:
-        kwargs["progress"] = progress
-    return function(x1, x2, y, **kwargs)
+        if get_estimator(estimator).target == "label" else _numeric(y_frame.to_numpy(), "--y")
+    return x1, x2, y
 
 
 def _numeric(values: np.ndarray, flag: str) -> np.ndarray:
@@ -344,27 +342,24 @@ def _numeric(values: np.ndarray, flag: str) -> np.ndarray:
         ) from exc
 
 
-def _is_discrete(column: pd.Series) -> bool:
-    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
-    return not numeric or column.nunique() <= MAX_DISCRETE_VALUES
-
-
-def _choose_estimator(estimator: str, frame: pd.DataFrame, roles: dict[str, list[str]]
-                      ) -> tuple[str, str | None]:
-    """The estimator to use and, for ``auto``, a sentence saying why."""
-    if estimator != "auto":
-        return estimator, None
-    continuous = [c for flag in ("--x1", "--x2") for c in roles[flag]
-                  if not _is_discrete(frame[c])]
-    if not continuous:
-        return "discrete", None
-    first = f"{continuous[0]!r}" + (f" and {len(continuous) - 1} more" if len(continuous) > 1
-                                    else "")
-    if all(_is_discrete(frame[c]) for c in roles["--y"]):
-        return "cluster", (f"estimator auto: cluster, since column {first} has more than "
-                           f"{MAX_DISCRETE_VALUES} distinct values and y is discrete.")
-    return "copula", (f"estimator auto: copula, since column {first} and y have more than "
-                      f"{MAX_DISCRETE_VALUES} distinct values.")
+def _refuse_continuous(frame: pd.DataFrame, roles: dict[str, list[str]]) -> None:
+    """Refuse a float column with non-integer values: the discrete estimator would make each
+    distinct number a category (thousands of them), a table too large and far too sparse."""
+    for flag, cols in roles.items():
+        for col in cols:
+            column = frame[col]
+            if not pd.api.types.is_float_dtype(column):
+                continue
+            values = column.to_numpy(dtype=np.float64)
+            fractional = values != np.round(values)
+            if fractional.any():
+                raise InvalidInputError(
+                    f"column {col!r} ({flag}) holds continuous numbers such as "
+                    f"{values[fractional.argmax()]:.6g} ({column.nunique()} distinct values); "
+                    "the discrete estimator counts each distinct value as a category. Use "
+                    "--estimator auto, cluster or copula for continuous columns, or bin them "
+                    "into a few integer values first."
+                )
 
 
 def _resolve_roles(frame: pd.DataFrame, given: dict[str, str | None]) -> dict[str, list[str]]:
@@ -410,15 +405,18 @@ def _check_values(frame: pd.DataFrame, roles: dict[str, list[str]]) -> None:
 
 
 def write_json_atomically(path: Path, text: str) -> None:
-    """Write ``text`` and a newline to ``path`` atomically: the old file or the whole new one."""
-    atomic_write_text(path, text + "\n")
+    """Write ``text`` and a newline to ``path`` atomically: the old file or the whole new one.
+
+    If that fails (the folder went away, the disk is full), the text is saved to a temporary
+    file and the error says where."""
+    write_output(path, lambda target: atomic_write_text(target, text + "\n"))
 
 
 def _print(result: PIDResult, source: str, roles: dict[str, list[str]], json_out: Path | None,
            note: str | None = None) -> None:
-    console = Console()
+    out = console()
     if note is not None:
-        console.print(note, highlight=False)
+        out.print(note, highlight=False)
     table = Table(
         title=f"PID of {source} ({result.method}, {result.estimator}, {result.units})",
         title_justify="left",
@@ -444,16 +442,15 @@ def _print(result: PIDResult, source: str, roles: dict[str, list[str]], json_out
         if result.p_values is not None:
             row.append(f"{result.p_values[atom]:.3g}")
         table.add_row(*row)
-    console.print(table)
-    console.print(
+    out.print(table)
+    out.print(
         f"I(X1,X2;Y) = {result.mi_joint:.4f}   I(X1;Y) = {result.mi_x1:.4f}   "
         f"I(X2;Y) = {result.mi_x2:.4f}   n = {result.n_samples}   y = {', '.join(roles['--y'])}",
         highlight=False,
     )
-    for note in result.warnings:
-        console.print(f"[yellow]warning:[/] {note}", highlight=False)
+    print_warnings(out, result.warnings)
     if json_out is not None:
-        console.print(f"wrote {json_out}", highlight=False)
+        out.print(f"wrote {json_out}", highlight=False)
 
 
 

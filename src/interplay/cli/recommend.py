@@ -11,10 +11,21 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .._validation import DEFAULT_SEED
 from ..data.registry import list_datasets
 from ..data.tables import EXAMPLES, dataset_frame, read_example, read_pmf, read_table
 from ..exceptions import InvalidInputError, SmallSampleWarning
-from ._options import ExampleName, ShowProgress, X1Columns, X2Columns, YColumns, check_json_target
+from ..info.estimate.cluster import DEFAULT_N_CLUSTERS, DEFAULT_N_COMPONENTS
+from ._options import (
+    ExampleName,
+    ShowProgress,
+    X1Columns,
+    X2Columns,
+    YColumns,
+    check_json_target,
+    with_threads,
+)
+from ._output import print_warnings
 from .quantify import (
     _check_values,
     _resolve_roles,
@@ -50,7 +61,7 @@ HELP = (
 
 def register(app: typer.Typer) -> None:
     """Add the ``recommend`` command to ``app``."""
-    app.command("recommend", help=HELP, no_args_is_help=True)(recommend_command)
+    app.command("recommend", help=HELP, no_args_is_help=True)(with_threads(recommend_command))
 
 
 def recommend_command(
@@ -64,16 +75,16 @@ def recommend_command(
     y: YColumns = None,
     estimator: Annotated[
         str, typer.Option("--estimator", "-e",
-                          help="auto, discrete, cluster, gaussian or copula.")
+                          help="auto, plugin (also: discrete), cluster, gaussian or copula.")
     ] = "auto",
     method: Annotated[str, typer.Option("--method", "-m", help="Redundancy measure.")] = "broja",
     clusters: Annotated[
         int, typer.Option("--clusters", help="k-means clusters per modality (cluster estimator).")
-    ] = 10,
+    ] = DEFAULT_N_CLUSTERS,
     components: Annotated[
         int, typer.Option("--components",
                           help="Principal components per modality (cluster estimator; 0: no PCA).")
-    ] = 8,
+    ] = DEFAULT_N_COMPONENTS,
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", help="Bootstrap resamples for intervals of the shares.")
     ] = 0,
@@ -82,7 +93,8 @@ def recommend_command(
         typer.Option("--candidates", show_default=False,
                      help="Fusions to rank, comma-separated (default: all calibrated ones)."),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of k-means and the bootstrap.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of k-means and the bootstrap.")
+                    ] = DEFAULT_SEED,
     json_out: Annotated[
         Path | None,
         typer.Option("--json", help="Write the profile and ranking as JSON to this file.",
@@ -96,9 +108,9 @@ def recommend_command(
     if (data is None) == (example is None):
         raise InvalidInputError(
             "give either DATA or --example NAME "
-            f"({', '.join(sorted(EXAMPLES))}), not {'both' if data else 'neither'}."
+            f"({', '.join(sorted(EXAMPLES))}); got {'both' if data else 'neither'}."
         )
-    check_json_target(json_out)
+    check_json_target(json_out, inputs=(data,))
     if components < 0:
         raise InvalidInputError(f"--components must be 0 (no PCA) or more, got {components}.")
     names = None
@@ -168,7 +180,7 @@ def _exact_profile(path: Path, method: str) -> InteractionProfile:
 
 def _print(rec: Recommendation, profile: InteractionProfile, source: str,
            json_out: Path | None) -> None:
-    console = Console()
+    console = Console(markup=False)
     console.print(f"estimator {profile.reason}", highlight=False)
     table = Table(title=f"Interaction profile of {source} ({profile.pid.units})",
                   title_justify="left")
@@ -195,7 +207,6 @@ def _print(rec: Recommendation, profile: InteractionProfile, source: str,
     console.print(ranking)
     console.print(f"recommended: {rec.best}   (affinities: {rec.affinity_source})",
                   highlight=False)
-    for note in profile.warnings:
-        console.print(f"[yellow]warning:[/] {note}", highlight=False)
+    print_warnings(console, profile.warnings)
     if json_out is not None:
         console.print(f"wrote {json_out}", highlight=False)

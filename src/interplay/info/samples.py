@@ -26,7 +26,6 @@ import math
 from typing import Any, NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from .._validation import MAX_JOINT_CELLS
 from ..exceptions import InvalidInputError
@@ -102,6 +101,8 @@ def encode(*columns: Any, name: str = "columns") -> Encoded:
 
 
 def _split_columns(values: Any, name: str) -> list[Any]:
+    import pandas as pd  # loaded on first use: `import interplay.info` stays light
+
     if isinstance(values, pd.DataFrame):
         if values.shape[1] == 0:
             raise InvalidInputError(f"`{name}` is a DataFrame without columns.")
@@ -132,6 +133,8 @@ def _split_columns(values: Any, name: str) -> list[Any]:
 
 
 def _factorize(col: Any, name: str, j: int) -> tuple[np.ndarray, list[Any]]:
+    import pandas as pd
+
     if isinstance(col, np.ndarray) and col.dtype.kind == "f" and not np.all(np.isfinite(col)):
         missing = ~np.isfinite(col)
     else:

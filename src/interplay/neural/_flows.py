@@ -17,8 +17,8 @@ import torch
 import zuko
 from torch import nn
 
+from .._progress import progress_bar as _progress
 from ..exceptions import InvalidInputError
-from ..info.estimate.resampling import _progress
 
 #: Gradient-norm clip: keeps one bad minibatch from throwing a spline out of its domain.
 _CLIP_NORM = 10.0

@@ -32,7 +32,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from .._validation import check_base, check_float, check_int, units_of
+from .._progress import progress_bar as _progress
+from .._threads import policy
+from .._validation import check_base, check_choice, check_float, check_int, units_of
 from ..exceptions import (
     ConvergenceError,
     ConvergenceWarning,
@@ -40,7 +42,7 @@ from ..exceptions import (
     InvalidInputError,
     MissingDependencyError,
 )
-from ..info.estimate.resampling import _progress, percentile_intervals
+from ..info.estimate.resampling import percentile_intervals
 from ..info.pid import ATOMS, PIDResult, SolverDiagnostics
 from ..info.pid.broja import _entropy, _neg_conditional_entropy, _round_to_marginals
 
@@ -104,6 +106,7 @@ def batch_pid(
     random_state: int | None = None,
     progress: bool = True,
     base: float | str = 2,
+    method: str = "broja",
 ) -> PIDResult:
     """BROJA PID of continuous, high-dimensional sources and a discrete target (BATCH).
 
@@ -198,6 +201,9 @@ def batch_pid(
         Show progress bars.
     base : float or "e"
         Logarithm base of the result (2 gives bits).
+    method : {"broja"}
+        The redundancy measure; BATCH estimates BROJA only (the argument gives it the
+        signature of the other estimators of :mod:`interplay.estimators.registry`).
 
     Returns
     -------
@@ -239,6 +245,7 @@ def batch_pid(
     >>> round(r.synergy, 1), r.estimator
     (1.0, 'batch')
     """
+    check_choice(method, "method", ("broja",))
     if torch is None:
         raise MissingDependencyError(
             "The BATCH estimator needs torch: `pip install interplay[models]`."
@@ -266,7 +273,7 @@ def batch_pid(
     dev = torch.device(opts.device)
     cuda = [dev.index if dev.index is not None else torch.cuda.current_device()] \
         if dev.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
+    with torch.random.fork_rng(devices=cuda), policy():  # small networks: one thread
         torch.manual_seed(seed)
         nets = _Networks.create(data, opts, dev)
         with _progress(not progress) as bar:

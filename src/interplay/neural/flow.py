@@ -40,13 +40,15 @@ _GAUSSIANITY_ROWS = 20000
 
 def _require_torch() -> Any:
     """Import the torch half of Flow-PID, or say which extra installs it."""
-    missing = [m for m in ("torch", "zuko") if importlib.util.find_spec(m) is None]
-    if missing:
+    try:
+        return importlib.import_module("interplay.neural._flows")
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in ("torch", "zuko"):
+            raise
         raise MissingDependencyError(
-            f"flow_pid needs {' and '.join(missing)}; install them with "
+            f"flow_pid needs torch and zuko ({exc.name} is missing); install them with "
             "`pip install 'interplay[models]'`."
-        )
-    return importlib.import_module("interplay.neural._flows")
+        ) from exc
 
 
 def flow_pid(

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._json import jsonable as _jsonable
+from .._progress import progress_bar as _progress
 from ..analysis import (
     cross_modal_consistency,
     effective_robustness,
@@ -28,10 +30,8 @@ from ..analysis import (
 )
 from ..analysis.robustness import RobustnessResult
 from ..exceptions import DataFormatError, InvalidInputError, SmallSampleWarning
-from ..info.estimate import quantify
+from ..info.estimate import plugin_pid
 from ..info.estimate.cluster import cluster_labels, reduce_dimension
-from ..info.estimate.resampling import _progress
-from ..info.pid.result import _jsonable
 from ..models import (
     UnimodalEnsemble,
     UnimodalModel,
@@ -199,7 +199,7 @@ def _pid_section(run: LoadedRun, predictions: list[np.ndarray], pair: Sequence[s
               for m in pair]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SmallSampleWarning)  # kept in result.warnings
-        data_pid = quantify(labels[0], labels[1], y.numpy(), progress=False)
+        data_pid = plugin_pid(labels[0], labels[1], y.numpy(), progress=False)
         models = [model_pid(labels[0], labels[1], p) for p in predictions]
     agreement: list[float | None] = []
     for r in models:

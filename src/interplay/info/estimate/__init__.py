@@ -1,18 +1,18 @@
-"""PID and information estimates from samples: plug-in, bootstrap, permutation tests, clusters,
-and parallel sweeps over many pairs."""
+"""PID estimates from samples with numpy/scipy: the plug-in estimator (with bootstrap, bias
+correction and permutation tests), the cluster PID and the Gaussian copula.
 
-from .bootstrap import bootstrap_pid
+The front door that picks and runs an estimator is :func:`interplay.quantify`
+(:mod:`interplay.estimators`); the functions here are the estimators it calls.
+"""
+
 from .cluster import ClusterSensitivity, cluster_pid, cluster_sensitivity
-from .plugin import quantify
-from .sweep import SweepResult, pairwise_pid, pid_sweep
+from .copula import copula_pid
+from .plugin import plugin_pid
 
 __all__ = [
     "ClusterSensitivity",
-    "SweepResult",
-    "bootstrap_pid",
     "cluster_pid",
     "cluster_sensitivity",
-    "pairwise_pid",
-    "pid_sweep",
-    "quantify",
+    "copula_pid",
+    "plugin_pid",
 ]

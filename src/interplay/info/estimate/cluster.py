@@ -3,7 +3,7 @@
 This is the estimator of Liang et al. (NeurIPS 2023) for continuous, high-dimensional sources
 and a discrete target: every modality is standardised, projected on its leading principal
 components and clustered with k-means; the cluster labels are the discrete sources whose
-empirical joint with the target is decomposed exactly (:func:`interplay.info.estimate.quantify`).
+empirical joint with the target is decomposed exactly (:func:`interplay.info.estimate.plugin_pid`).
 
 What it estimates is the PID of the *cluster labels*, not of the raw modalities. By the data
 processing inequality every mutual information of the labels is at most that of the raw data,
@@ -26,21 +26,30 @@ from typing import Any
 
 import numpy as np
 
-from ..._validation import check_base, check_int, check_samples
+from ..._tables import atom_table
+from ..._threads import small_work
+from ..._validation import DEFAULT_SEED, check_base, check_int, check_samples
 from ...exceptions import InvalidInputError, MissingDependencyError, SmallSampleWarning
 from ..pid import ATOMS, PIDResult
-from .plugin import MAX_RELATIVE_BIAS, NEGLIGIBLE_BIAS_BITS, quantify
+from .plugin import MAX_RELATIVE_BIAS, NEGLIGIBLE_BIAS_BITS, plugin_pid
 
 __all__ = [
     "ClusterSensitivity",
     "cluster_labels",
     "cluster_pid",
     "cluster_sensitivity",
+    "cluster_stage",
     "reduce_dimension",
 ]
 
 #: k-means restarts per clustering; the best (lowest inertia) is kept.
 N_INIT = 4
+#: Clusters per modality by default: 5 x 5 label pairs and 10 classes leave at least 5 samples
+#: per joint cell from 1250 samples, so the bundled mfeat and av-digits data (about 2000 rows,
+#: 10 digits) are estimated without a small-sample warning.
+DEFAULT_N_CLUSTERS = 5
+#: Principal components kept per modality by default.
+DEFAULT_N_COMPONENTS = 2
 
 
 def cluster_pid(
@@ -48,20 +57,21 @@ def cluster_pid(
     x2: Any,
     y: Any,
     *,
-    n_clusters: int = 20,
-    n_components: int | None = 2,
+    n_clusters: int = DEFAULT_N_CLUSTERS,
+    n_components: int | None = DEFAULT_N_COMPONENTS,
     method: str = "broja",
-    random_state: int | None = None,
+    random_state: int | None = DEFAULT_SEED,
     base: float | str = 2,
     n_bootstrap: int = 0,
     confidence: float = 0.95,
+    progress: bool = False,
 ) -> PIDResult:
     """PID of continuous, high-dimensional sources and a discrete target via clustering.
 
     Each source is standardised (zero mean, unit variance per column), reduced to its first
     ``n_components`` principal components and clustered with k-means into ``n_clusters``
     clusters; the labels and ``y`` go to the plug-in estimator
-    :func:`interplay.info.estimate.quantify`.
+    :func:`interplay.info.estimate.plugin_pid`.
 
     Assumes that the information about Y lives in the leading principal directions and in the
     coarse cluster structure of each modality. The result is the PID of the labels, which is
@@ -90,8 +100,12 @@ def cluster_pid(
     base : float or "e"
         Logarithm base of the result (2 gives bits).
     n_bootstrap, confidence
-        Bootstrap intervals as in :func:`~interplay.info.estimate.quantify`. They resample the
-        rows with the clustering held fixed, so they miss the clustering's own variability.
+        Bootstrap intervals as in :func:`~interplay.info.estimate.plugin_pid`. They resample
+        the rows with the clustering held fixed, so they miss the clustering's own variability
+        (``interplay.quantify(..., estimator="cluster", bootstrap="refit")`` re-clusters every
+        replicate instead).
+    progress : bool
+        Show a progress bar over the bootstrap replicates.
 
     Returns
     -------
@@ -103,7 +117,7 @@ def cluster_pid(
     Warns
     -----
     SmallSampleWarning
-        From :func:`~interplay.info.estimate.quantify`: too few samples per joint cell or a
+        From :func:`~interplay.info.estimate.plugin_pid`: too few samples per joint cell or a
         plug-in bias large relative to ``I(X1,X2;Y)``.
 
     Raises
@@ -126,19 +140,46 @@ def cluster_pid(
     >>> round(r.synergy, 1), r.estimator
     (1.0, 'cluster')
     """
+    k, comps, seed, (z1, z2), (l1, l2) = _cluster(x1, x2, y, n_clusters, n_components,
+                                                   random_state)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SmallSampleWarning)
+        result = plugin_pid(l1, l2, y, method=method, base=base, n_bootstrap=n_bootstrap,
+                            confidence=confidence, random_state=seed, progress=progress)
+    for w in caught:
+        warnings.warn(w.message, w.category, stacklevel=2)
+    return _as_cluster_result(result, k, comps, (z1, z2), (l1, l2))
+
+
+def cluster_stage(
+    x1: Any,
+    x2: Any,
+    y: Any,
+    *,
+    n_clusters: int = DEFAULT_N_CLUSTERS,
+    n_components: int | None = DEFAULT_N_COMPONENTS,
+    random_state: int | None = DEFAULT_SEED,
+    **_: Any,
+) -> tuple[np.ndarray, np.ndarray, Any]:
+    """The fitted first stage of :func:`cluster_pid`: the cluster labels of X1 and X2, and Y.
+
+    The same labels :func:`cluster_pid` counts (same projection, same seeded k-means); a
+    bootstrap that holds the clustering fixed resamples their rows. Options of the plug-in
+    stage (``method``, ...) are accepted and ignored.
+    """
+    _, _, _, _, (l1, l2) = _cluster(x1, x2, y, n_clusters, n_components, random_state)
+    return l1, l2, y
+
+
+def _cluster(x1: Any, x2: Any, y: Any, n_clusters: Any, n_components: Any, random_state: Any
+             ) -> tuple[int, int | None, int | None, tuple[np.ndarray, np.ndarray],
+                        tuple[np.ndarray, np.ndarray]]:
     a1, a2 = _check_sources(x1, x2, y)
     k = _check_clusters(n_clusters, a1.shape[0])
     comps = _check_components(n_components)
     seed = _check_seed(random_state)
     z1, z2 = reduce_dimension(a1, comps), reduce_dimension(a2, comps)
-    l1, l2 = cluster_labels(z1, k, seed), cluster_labels(z2, k, seed)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SmallSampleWarning)
-        result = quantify(l1, l2, y, method=method, base=base, n_bootstrap=n_bootstrap,
-                          confidence=confidence, random_state=seed, progress=False)
-    for w in caught:
-        warnings.warn(w.message, w.category, stacklevel=2)
-    return _as_cluster_result(result, k, comps, (z1, z2), (l1, l2))
+    return k, comps, seed, (z1, z2), (cluster_labels(z1, k, seed), cluster_labels(z2, k, seed))
 
 
 #: Below this many samples per occupied X cell, occupied cells undercount the relevant ones.
@@ -207,6 +248,22 @@ class ClusterSensitivity:
         table["bias"] = list(self.bias)
         return table
 
+    def to_string(self, digits: int = 4) -> str:
+        """A plain-text table: one row per cluster count, with the predicted bias."""
+        first = self.results[0] if self.results else None
+        head = "Cluster PID by number of clusters" + (
+            f" ({first.method}) in {first.units}" if first else "")
+        text = atom_table(head, "clusters", list(self.n_clusters), self.results, digits,
+                          extra={"bias": self.bias})
+        return "\n".join([text, *(f"warning: {w}" for w in self.warnings)])
+
+    def __str__(self) -> str:
+        return self.to_string()
+
+    def __repr__(self) -> str:
+        return (f"ClusterSensitivity(n_clusters={self.n_clusters}, {len(self.warnings)} "
+                "warnings; print() shows the table)")
+
 
 def cluster_sensitivity(
     x1: Any,
@@ -214,9 +271,9 @@ def cluster_sensitivity(
     y: Any,
     n_clusters: Sequence[int] = (5, 10, 20, 30),
     *,
-    n_components: int | None = 2,
+    n_components: int | None = DEFAULT_N_COMPONENTS,
     method: str = "broja",
-    random_state: int | None = None,
+    random_state: int | None = DEFAULT_SEED,
     base: float | str = 2,
 ) -> ClusterSensitivity:
     """The cluster PID (:func:`cluster_pid`) for several numbers of clusters.
@@ -272,7 +329,8 @@ def cluster_sensitivity(
         l1, l2 = cluster_labels(z1, k, seed), cluster_labels(z2, k, seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SmallSampleWarning)
-            raw = quantify(l1, l2, y, method=method, base=b, random_state=seed, progress=False)
+            raw = plugin_pid(l1, l2, y, method=method, base=b, random_state=seed,
+                             progress=False)
         result = _as_cluster_result(raw, k, comps, (z1, z2), (l1, l2))
         bias = plugin_bias(l1 * (int(l2.max()) + 1) + l2, y, b)
         bits = bias * math.log2(b)
@@ -297,6 +355,7 @@ def cluster_sensitivity(
                               warnings=notes)
 
 
+@small_work
 def reduce_dimension(x: np.ndarray, n_components: int | None) -> np.ndarray:
     """Standardise the columns of ``x`` and keep its first ``n_components`` principal components.
 
@@ -313,6 +372,7 @@ def reduce_dimension(x: np.ndarray, n_components: int | None) -> np.ndarray:
     return pca(n_components=n_components, svd_solver="full").fit_transform(z)
 
 
+@small_work
 def cluster_labels(z: np.ndarray, n_clusters: int, random_state: int | None) -> np.ndarray:
     """k-means labels (``0 .. k-1``) of the rows of ``z``; ``k`` is capped at the distinct rows."""
     distinct = np.unique(z, axis=0).shape[0]

@@ -4,7 +4,7 @@ The plug-in estimate replaces p(x1, x2, y) by the empirical frequencies of the s
 solves the PID of that table. It is consistent but biased upwards for the mutual informations:
 for I(X,Y) with alphabet sizes |X| and |Y| the leading bias term is
 ``(|X| - 1)(|Y| - 1) / (2 N ln 2)`` bits (Miller 1955; Panzeri & Treves 1996). The bias grows
-with the number of joint cells, so :func:`quantify` warns when the samples are too few for it.
+with the number of joint cells, so :func:`plugin_pid` warns when the samples are too few for it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from ..._validation import (
     check_choice,
     check_float,
     check_int,
+    check_random_state,
 )
 from ...exceptions import ConvergenceWarning, InvalidInputError, SmallSampleWarning
 from ..pid import ATOMS, PIDResult, list_pid_methods, pid
@@ -42,7 +43,7 @@ BIAS_CORRECTIONS = ("bootstrap",)
 REPLICATE_OPTIONS: dict[str, dict[str, Any]] = {"broja": {"tol": 1e-6}}
 
 
-def quantify(
+def plugin_pid(
     x1: Any,
     x2: Any,
     y: Any,
@@ -126,7 +127,7 @@ def quantify(
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> a, b = rng.integers(0, 2, 4000), rng.integers(0, 2, 4000)
-    >>> r = quantify(a, b, a ^ b, method="mmi", progress=False)
+    >>> r = plugin_pid(a, b, a ^ b, method="mmi", progress=False)
     >>> round(r.synergy, 1), r.estimator, r.n_samples
     (1.0, 'plug-in', 4000)
     """
@@ -142,7 +143,7 @@ def quantify(
                 "`bias_correction='bootstrap'` needs bootstrap resamples; "
                 "set `n_bootstrap` (e.g. 200), got n_bootstrap=0."
             )
-    rng = _rng(random_state)
+    rng = check_random_state(random_state)
 
     c1, c2, cy = _encode_all(x1, x2, y)
     shape = (int(c1.max()) + 1, int(c2.max()) + 1, int(cy.max()) + 1)
@@ -237,12 +238,6 @@ _FIELDS = (*ATOMS, "mi_joint", "mi_x1", "mi_x2")
 
 def _row(r: PIDResult) -> np.ndarray:
     return np.array([getattr(r, f) for f in _FIELDS])
-
-
-def _rng(random_state: int | np.random.Generator | None) -> np.random.Generator:
-    if random_state is None or isinstance(random_state, np.random.Generator):
-        return np.random.default_rng(random_state)
-    return np.random.default_rng(check_int(random_state, "random_state", minimum=0))
 
 
 def _encode_all(x1: Any, x2: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

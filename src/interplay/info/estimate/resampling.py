@@ -9,31 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ..._progress import progress_bar
 
 Statistic = Callable[[np.ndarray], np.ndarray]
-
-
-def _progress(disable: bool) -> Progress:
-    """A progress bar on stderr; hidden when disabled or when stderr is not a terminal."""
-    console = Console(stderr=True)
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=disable or not console.is_terminal,
-        transient=True,
-    )
 
 
 def _replicate(
     statistic: Statistic, draw: Callable[[], np.ndarray], n_rep: int, label: str, progress: bool
 ) -> np.ndarray:
     rows = []
-    with _progress(not progress) as bar:
+    with progress_bar(not progress) as bar:
         task = bar.add_task(label, total=n_rep)
         for _ in range(n_rep):
             rows.append(np.asarray(statistic(draw()), dtype=np.float64))

@@ -78,6 +78,11 @@ class CrossModalAttentionFusion(_TokenAttentionFusion):
 
     name = "cross_attention"
     description = "MulT-style cross-modal transformer: each modality attends to the others."
+    represents = (
+        "cross-modal attention (MulT); attention weights depend on both modalities, so it can "
+        "model interactions, but trains less reliably"
+    )
+    simplicity = 8
 
     def __init__(
         self,
@@ -131,6 +136,11 @@ class PerceiverFusion(_TokenAttentionFusion):
 
     name = "perceiver"
     description = "Perceiver-style bottleneck: learned latents cross-attend to all modality tokens."
+    represents = (
+        "a latent bottleneck attending to all modalities; can model interactions, trains less "
+        "reliably on small data"
+    )
+    simplicity = 9
 
     def __init__(
         self,

@@ -45,6 +45,12 @@ class FusionModule(nn.Module, ABC):
     description: ClassVar[str]
     #: True when inputs may also be token sequences ``(N, T, d_m)``.
     accepts_sequences: ClassVar[bool] = False
+    #: What interactions it can represent, in one sentence (the reasons of
+    #: :func:`interplay.recommend_fusion`).
+    represents: ClassVar[str] = ""
+    #: Rank by simplicity (fewer parameters and cross-modal terms first); breaks ties between
+    #: fusions predicted equally accurate by :func:`interplay.recommend_fusion`.
+    simplicity: ClassVar[int] = 100
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -102,6 +108,12 @@ def list_fusions() -> dict[str, str]:
     True
     """
     return {name: cls.description for name, cls in sorted(_REGISTRY.items())}
+
+
+def fusion_class(name: str) -> type[FusionModule]:
+    """The registered fusion class called ``name`` (one of :func:`list_fusions`)."""
+    check_choice(name, "name", tuple(sorted(_REGISTRY)))
+    return _REGISTRY[name]
 
 
 def create_fusion(

@@ -52,6 +52,11 @@ class EarlyFusion(_ProjectionFusion):
 
     name = "early"
     description = "Concatenation of the modalities followed by a linear map or an MLP."
+    represents = (
+        "additive: a linear map of the concatenated encodings; right when the modalities are "
+        "conditionally independent given the target, blind to XOR-like synergy"
+    )
+    simplicity = 1
 
     def build(self, hidden_dim: int | None) -> None:
         self.proj = _projection(sum(self.input_dims.values()), self.output_dim, hidden_dim)
@@ -75,6 +80,11 @@ class LateFusion(_ProjectionFusion):
 
     name = "late"
     description = "Per-modality heads whose outputs are averaged over the present modalities."
+    represents = (
+        "additive: averaged per-modality outputs; right for redundant or unique information, "
+        "blind to XOR-like synergy"
+    )
+    simplicity = 2
 
     def build(self, hidden_dim: int | None) -> None:
         self.heads = nn.ModuleDict(

@@ -64,6 +64,11 @@ class GatedFusion(FusionModule):
 
     name = "gated"
     description = "Gated multimodal unit: per-feature softmax gate over modality projections."
+    represents = (
+        "per-feature, per-sample gates mixing the modalities (gated multimodal unit); the "
+        "gates depend on both modalities, so it can model interactions"
+    )
+    simplicity = 3
 
     def __init__(
         self,

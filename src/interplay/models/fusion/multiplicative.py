@@ -32,6 +32,10 @@ class MultiplicativeInteractions(FusionModule):
 
     name = "multiplicative"
     description = "Pairwise bilinear interactions x_i^T W x_j plus linear terms per modality."
+    represents = (
+        "bilinear cross-modal terms x1' W x2 plus linear terms; represents synergy"
+    )
+    simplicity = 5
 
     def __init__(self, input_dims: Mapping[str, int] | Sequence[int], output_dim: int) -> None:
         super().__init__(input_dims, output_dim)

@@ -39,6 +39,11 @@ class ProductOfExperts(FusionModule):
 
     name = "poe"
     description = "Product of Gaussian experts with a N(0, 1) prior; missing experts drop out."
+    represents = (
+        "a precision-weighted product of per-modality experts; the weighting couples the "
+        "modalities, so it can model some interactions"
+    )
+    simplicity = 4
 
     def __init__(
         self,

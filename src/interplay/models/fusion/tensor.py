@@ -41,6 +41,11 @@ class TensorFusion(FusionModule):
 
     name = "tensor"
     description = "Outer product of the modalities (each with an appended 1), then a linear map."
+    represents = (
+        "the full outer product of the encodings (with a constant 1); represents synergy, "
+        "parameters grow with the product of the encoding sizes"
+    )
+    simplicity = 7
 
     def __init__(
         self,
@@ -86,6 +91,10 @@ class LowRankTensorFusion(FusionModule):
 
     name = "low_rank_tensor"
     description = "Tensor fusion with the weight tensor factorized into rank-r modality factors."
+    represents = (
+        "a rank-r factorised outer product; represents synergy with few parameters"
+    )
+    simplicity = 6
 
     def __init__(
         self,

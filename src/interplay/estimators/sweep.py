@@ -1,9 +1,10 @@
 """Many PIDs at once: named tasks run serially, on local processes (joblib) or on a Dask cluster.
 
 A *task* is one ``(x1, x2, y)`` triple: a pair of modalities or feature groups and a target,
-a layer of a model, one dataset of a suite. :func:`pid_sweep` runs one estimator over all
-tasks and returns the results in the order the tasks were given; :func:`pairwise_pid` builds
-the tasks for every pair of modalities of a dataset.
+a layer of a model, one dataset of a suite. :func:`pid_sweep` runs one estimator of the
+registry (:mod:`interplay.estimators.registry`) over all tasks and returns the results in the
+order the tasks were given; :func:`pairwise_pid` builds the tasks for every pair of modalities
+of a dataset.
 
 Parallelism never changes the numbers: every task gets its own seed, drawn from
 ``random_state`` by :class:`numpy.random.SeedSequence` before anything runs, so a sweep gives
@@ -13,75 +14,49 @@ the same results serially, with ``n_jobs`` local processes (joblib's ``loky`` ba
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import itertools
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from ..._validation import check_int
-from ...exceptions import InterplayError, InvalidInputError, MissingDependencyError
-from ..pid import ATOMS, PIDResult
-from .resampling import _progress
+from .._json import JSONResult, jsonable
+from .._parallel import run_parallel
+from .._tables import atom_table
+from .._validation import DEFAULT_SEED, check_int
+from ..exceptions import InvalidInputError
+from ..info.pid.result import ATOMS, PIDResult
+from .registry import estimate
 
-__all__ = [
-    "SAMPLE_ESTIMATORS",
-    "SweepResult",
-    "estimator_function",
-    "pairwise_pid",
-    "pid_sweep",
-    "run_parallel",
-]
+__all__ = ["Estimator", "SweepResult", "pairwise_pid", "pid_sweep", "resolve"]
 
-#: Estimators of a PID from samples, by name: ``module:function``. Each takes
-#: ``(x1, x2, y, **options)`` and returns a :class:`PIDResult`.
-SAMPLE_ESTIMATORS = {
-    "discrete": "interplay.info.estimate.plugin:quantify",
-    "cluster": "interplay.info.estimate.cluster:cluster_pid",
-    "gaussian": "interplay.info.pid.gaussian:gaussian_pid_from_samples",
-    "copula": "interplay.info.estimate.copula:copula_pid",
-    "flow": "interplay.neural.flow:flow_pid",
-    "batch": "interplay.neural.batch:batch_pid",
-}
-
+#: A sample estimator in the registry's form:
+#: ``estimate(x1, x2, y, *, base, random_state, progress, **options) -> PIDResult``.
 Estimator = Callable[..., PIDResult]
 Task = tuple[Any, Any, Any]
 
 
-def estimator_function(estimator: str | Estimator) -> Estimator:
-    """The estimator function for a name of :data:`SAMPLE_ESTIMATORS`, or ``estimator`` itself.
-
-    Raises
-    ------
-    InvalidInputError
-        For an unknown name or an object that is not callable.
-    MissingDependencyError
-        When the estimator's module cannot be imported (the neural estimators need the
-        ``interplay[models]`` extra, i.e. torch).
-    """
+def resolve(estimator: str | Estimator) -> Estimator:
+    """A registry name as a function of the registry's form; a callable is returned as is."""
     if callable(estimator):
         return estimator
-    if estimator not in SAMPLE_ESTIMATORS:
+    if not isinstance(estimator, str):
         raise InvalidInputError(
-            f"`estimator` must be one of {', '.join(map(repr, SAMPLE_ESTIMATORS))} or a callable "
-            f"estimate(x1, x2, y, **options) -> PIDResult, got {estimator!r}."
+            "`estimator` must be a registry name (see interplay.estimators.list_estimators) or "
+            f"a callable estimate(x1, x2, y, *, base, random_state, progress, **options), got "
+            f"{type(estimator).__name__}."
         )
-    module, name = SAMPLE_ESTIMATORS[estimator].split(":")
-    try:
-        return getattr(importlib.import_module(module), name)
-    except ImportError as exc:
-        raise MissingDependencyError(
-            f"the {estimator!r} estimator ({module}) could not be imported ({exc}); the neural "
-            "estimators need torch: `pip install interplay[models]`."
-        ) from exc
+    from .registry import get_estimator
+
+    get_estimator(estimator)  # unknown names fail here, before any work
+    return partial(estimate, estimator)
 
 
 @dataclass(frozen=True)
-class SweepResult:
+class SweepResult(JSONResult):
     """The PIDs of a sweep, in the order of its tasks.
 
     Attributes
@@ -116,13 +91,27 @@ class SweepResult:
             for atom in ATOMS:
                 table[f"{atom}_low"] = [r.ci[atom][0] for r in self.results]  # type: ignore[index]
                 table[f"{atom}_high"] = [r.ci[atom][1] for r in self.results]  # type: ignore[index]
-        return table
+        return jsonable(table)
 
     def to_frame(self) -> Any:
         """A pandas DataFrame of :meth:`to_dict`, one row per task, indexed by task name."""
         import pandas as pd
 
         return pd.DataFrame(self.to_dict()).set_index("task")
+
+    def to_string(self, digits: int = 4) -> str:
+        """A plain-text table: one row per task with the atoms and I(X1,X2;Y)."""
+        first = self.results[0] if self.results else None
+        head = (f"PID sweep of {len(self)} task{'s' if len(self) != 1 else ''}"
+                + (f" ({first.method}, {first.estimator}) in {first.units}" if first else ""))
+        return atom_table(head, "task", list(self.names), self.results, digits)
+
+    def __str__(self) -> str:
+        return self.to_string()
+
+    def __repr__(self) -> str:
+        shown = ", ".join(map(repr, self.names[:4])) + (", ..." if len(self) > 4 else "")
+        return f"SweepResult({len(self)} tasks: {shown}; print() shows the table)"
 
 
 def pid_sweep(
@@ -131,7 +120,7 @@ def pid_sweep(
     estimator: str | Estimator = "gaussian",
     n_jobs: int = 1,
     client: Any = None,
-    random_state: int | None = None,
+    random_state: int | None = DEFAULT_SEED,
     progress: bool = True,
     **options: Any,
 ) -> SweepResult:
@@ -142,19 +131,21 @@ def pid_sweep(
     tasks : mapping of str to (x1, x2, y), or sequence of (x1, x2, y)
         The tasks, named (a sequence is named ``"0"``, ``"1"``, ...). Results keep this order.
     estimator : str or callable
-        A name of :data:`SAMPLE_ESTIMATORS` (``"discrete"``, ``"cluster"``, ``"gaussian"``,
-        ``"copula"``, ``"flow"``, ``"batch"``) or any ``estimate(x1, x2, y, **options)``
+        A name of the registry (``"plugin"``, ``"cluster"``, ``"gaussian"``, ``"copula"``,
+        ``"flow"``, ``"batch"``; :func:`~interplay.estimators.list_estimators`) or a function of
+        the registry's form ``estimate(x1, x2, y, *, base, random_state, progress, **options)``
         returning a :class:`PIDResult`.
     n_jobs : int
         Local worker processes (joblib, ``loky`` backend); 1 runs in this process, -1 uses every
-        core. Ignored when ``client`` is given.
+        core. Each worker gets ``cores // n_jobs`` BLAS/torch threads (at least one), so
+        workers x threads never exceed the cores. Ignored when ``client`` is given.
     client : dask.distributed.Client or None
         Run the tasks on this Dask cluster (needs the ``interplay[distributed]`` extra). The
         arrays are scattered to the workers once per task.
     random_state : int or None
         Seed of the sweep. Each task gets its own seed from ``SeedSequence(random_state)``,
-        passed as ``random_state`` to estimators that take one (cluster, discrete with
-        bootstrap, flow, batch), so the results do not depend on ``n_jobs`` or the cluster.
+        passed as the estimator's ``random_state``, so the results do not depend on ``n_jobs``
+        or the cluster. ``None``: every task draws fresh randomness.
     progress : bool
         Show a progress bar over the tasks (the estimators' own bars are turned off).
     **options
@@ -189,17 +180,10 @@ def pid_sweep(
     [0.3, 0.0]
     """
     names, triples = _check_tasks(tasks)
-    function = estimator_function(estimator)
+    function = resolve(estimator)
     seeds = _task_seeds(random_state, len(triples))
-    accepted = _parameters(function)
-    calls = []
-    for triple, seed in zip(triples, seeds, strict=True):
-        extra = dict(options)
-        if "random_state" in accepted and random_state is not None:
-            extra.setdefault("random_state", seed)
-        if "progress" in accepted:
-            extra.setdefault("progress", False)
-        calls.append((triple, extra))
+    calls = [(triple, {"random_state": seed, "progress": False, **options})
+             for triple, seed in zip(triples, seeds, strict=True)]
     outcomes = run_parallel(
         function, calls, names, n_jobs=n_jobs, client=client, progress=progress, label="PID sweep"
     )
@@ -217,7 +201,7 @@ def pairwise_pid(
     estimator: str | Estimator = "gaussian",
     n_jobs: int = 1,
     client: Any = None,
-    random_state: int | None = None,
+    random_state: int | None = DEFAULT_SEED,
     progress: bool = True,
     **options: Any,
 ) -> SweepResult:
@@ -266,89 +250,6 @@ def pairwise_pid(
                      random_state=random_state, progress=progress, **options)
 
 
-def run_parallel(
-    function: Callable[..., Any],
-    calls: Sequence[tuple[tuple[Any, ...], dict[str, Any]]],
-    names: Sequence[str],
-    *,
-    n_jobs: int = 1,
-    client: Any = None,
-    progress: bool = True,
-    label: str = "tasks",
-) -> list[tuple[Any, list[tuple[type[Warning], str]]]]:
-    """``function(*args, **kwargs)`` for each ``(args, kwargs)`` of ``calls``, in order.
-
-    Serial for ``n_jobs=1`` without ``client``, else on joblib's ``loky`` processes or on the
-    Dask ``client``. Returns one ``(value, warnings)`` pair per call, ``warnings`` being the
-    ``(category, message)`` of each warning the call raised. A failing call is re-raised with
-    its name from ``names``.
-    """
-    jobs = _check_n_jobs(n_jobs)
-    total = len(calls)
-    with _progress(not progress) as bar:
-        task = bar.add_task(label, total=total)
-        if client is not None:
-            stream = _on_dask(client, function, calls)
-        elif jobs == 1:
-            stream = (_guarded(function, args, kwargs) for args, kwargs in calls)
-        else:
-            joblib = importlib.import_module("joblib")
-            stream = joblib.Parallel(n_jobs=jobs, backend="loky", return_as="generator")(
-                joblib.delayed(_guarded)(function, args, kwargs) for args, kwargs in calls
-            )
-        outcomes = []
-        for name, (ok, value, caught) in zip(names, stream, strict=True):
-            if not ok:
-                _reraise(name, value)
-            outcomes.append((value, caught))
-            bar.advance(task)
-    return outcomes
-
-
-def _guarded(function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-             ) -> tuple[bool, Any, list[tuple[type[Warning], str]]]:
-    """Run one call and return ``(ok, value or exception, warnings)`` instead of raising."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            value = function(*args, **kwargs)
-        except Exception as exc:  # handed back to the caller, which names the task
-            return False, exc, []
-    return True, value, [(w.category, str(w.message)) for w in caught]
-
-
-def _reraise(name: str, exc: BaseException) -> None:
-    message = f"task {name!r} failed: {exc}"
-    if isinstance(exc, InterplayError):
-        try:
-            error = type(exc)(message)
-        except TypeError:
-            error = InterplayError(message)
-    else:
-        error = InterplayError(f"task {name!r} failed with {type(exc).__name__}: {exc}")
-    raise error from exc
-
-
-def _on_dask(client: Any, function: Callable[..., Any],
-             calls: Sequence[tuple[tuple[Any, ...], dict[str, Any]]]) -> Iterator[Any]:
-    try:
-        distributed = importlib.import_module("dask.distributed")
-    except ImportError as exc:
-        raise MissingDependencyError(
-            "running on a Dask cluster needs dask.distributed: "
-            "`pip install interplay[distributed]`."
-        ) from exc
-    if not isinstance(client, distributed.Client):
-        raise InvalidInputError(
-            f"`client` must be a dask.distributed.Client, got {type(client).__name__}."
-        )
-    futures = [
-        client.submit(_guarded, function, client.scatter(list(args)), kwargs, pure=False)
-        for args, kwargs in calls
-    ]
-    return (future.result() for future in futures)
-
-
 def _check_tasks(tasks: Any) -> tuple[list[str], list[Task]]:
     if isinstance(tasks, Mapping):
         names, triples = [str(k) for k in tasks], list(tasks.values())
@@ -371,15 +272,6 @@ def _check_tasks(tasks: Any) -> tuple[list[str], list[Task]]:
     return names, [tuple(t) for t in triples]
 
 
-def _check_n_jobs(n_jobs: Any) -> int:
-    jobs = check_int(n_jobs, "n_jobs")
-    if jobs == 0 or jobs < -1:
-        raise InvalidInputError(
-            f"`n_jobs` must be a positive integer or -1 (all cores), got {jobs}."
-        )
-    return jobs
-
-
 def _task_seeds(random_state: Any, count: int) -> list[int | None]:
     if random_state is None:
         return [None] * count
@@ -387,15 +279,8 @@ def _task_seeds(random_state: Any, count: int) -> list[int | None]:
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(count)]
 
 
-def _parameters(function: Callable[..., Any]) -> set[str]:
-    try:
-        return set(inspect.signature(function).parameters)
-    except (TypeError, ValueError):
-        return set()
-
-
 def _groups_and_target(data: Any, target: Any) -> tuple[dict[str, np.ndarray], Any]:
-    from ...data.dataset import MultimodalDataset
+    from ..data.dataset import MultimodalDataset
 
     if isinstance(data, MultimodalDataset):
         if target is None:
