@@ -15,6 +15,7 @@ from .registry import (
     logistic_baseline,
     register_dataset,
 )
+from .rus_alignment import RUSAlignment, make_rus_alignment
 from .synthetic import make_gate, make_mixture
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "logistic_baseline",
     "make_gate",
     "make_mixture",
+    "make_rus_alignment",
+    "RUSAlignment",
     "read_dataset",
     "register_dataset",
     "save_dataset",
