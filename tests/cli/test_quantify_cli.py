@@ -137,9 +137,9 @@ CASES = {
     "empty name": (["--x1", "a,", "--x2", "b", "--y", "y"], "empty column name"),
     "single-valued target": (["--x1", "a", "--x2", "b", "--y", "const"], "single value"),
     "missing values": (["--x1", "a", "--x2", "holes", "--y", "y"], "'holes' (--x2) has 2 missing"),
-    "bad method": (["--x1", "a", "--x2", "b", "--y", "y", "--method", "nope"], "`method`"),
+    "bad method": (["--x1", "a", "--x2", "b", "--y", "y", "--method", "nope"], "--method must be one of"),
     "bias without bootstrap": (["--x1", "a", "--x2", "b", "--y", "y", "--bias-correction"],
-                               "n_bootstrap"),
+                               "set --bootstrap"),
 }
 
 

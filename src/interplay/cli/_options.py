@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..data.tables import EXAMPLES
-from ..exceptions import InvalidInputError
+from ._output import check_output
 
 #: The columns of X1, X2 and Y in a sample table.
 X1Columns = Annotated[
@@ -36,7 +36,7 @@ ShowProgress = Annotated[
 ]
 
 
-def check_json_target(json_out: Path | None) -> None:
-    """Refuse a --json path whose folder does not exist (before any work is done)."""
-    if json_out is not None and not json_out.parent.is_dir():
-        raise InvalidInputError(f"--json: the folder {str(json_out.parent)!r} does not exist.")
+def check_json_target(json_out: Path | None, inputs: tuple[Path | None, ...] = ()) -> None:
+    """Refuse a --json path before any work is done: empty, a folder, not a regular file, one of
+    the command's ``inputs``, or in a folder that is missing or not writable."""
+    check_output(json_out, "--json", inputs)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..data import dataset_entry, list_datasets, load_dataset, save_dataset
 from ..exceptions import InvalidInputError
@@ -39,7 +40,7 @@ def list_command(
 ) -> None:
     rows: list[dict[str, Any]] = [{"name": n, "summary": dataset_entry(n).summary,
              "requires": list(dataset_entry(n).requires)} for n in list_datasets()]
-    out = Console(soft_wrap=as_json)
+    out = Console(soft_wrap=as_json, markup=False)
     if as_json:
         out.print_json(json.dumps(rows))
         return
@@ -68,11 +69,11 @@ def info_command(
     info: dict[str, Any] = load_dataset(name).info()
     info["baseline"] = entry.baseline
     info["requires"] = list(entry.requires)
-    out = Console(soft_wrap=as_json)
+    out = Console(soft_wrap=as_json, markup=False)
     if as_json:
         out.print_json(json.dumps(info, default=str))
         return
-    out.print(f"[bold]{name}[/]: {info['description']}", highlight=False)
+    out.print(Text.assemble((name, "bold"), f": {info['description']}"), highlight=False)
     out.print(f"samples: {info['n_samples']}   size: {_human(info['nbytes'])}   "
               f"licence: {info['licence']}", highlight=False)
     out.print(f"source: {info['source']}", highlight=False)
@@ -114,4 +115,4 @@ def export_command(
         )
     dataset_entry(name)
     path = save_dataset(load_dataset(name), out)
-    Console().print(f"wrote {name} to {path} ({_human(path.stat().st_size)})", highlight=False)
+    Console(markup=False).print(f"wrote {name} to {path} ({_human(path.stat().st_size)})", highlight=False)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ..exceptions import InvalidInputError
 from ._options import ShowProgress, check_json_target
+from ._output import labelled, print_warnings, write_output
 from .train import parse_list
 
 HELP = (
@@ -74,7 +75,7 @@ def evaluate_command(
     # torch and pydantic load only when this command runs (they slow every other command)
     from ..training.evaluation import evaluate_run
     from ..training.run import write_json
-    check_json_target(json_out)
+    check_json_target(json_out, inputs=(run_dir / "result.json", run_dir / "config.yaml"))
     if repeats < 1:
         raise InvalidInputError(f"--repeats must be at least 1, got {repeats}.")
     if seed < 0:
@@ -91,7 +92,7 @@ def evaluate_command(
         device=device, progress=progress,
     )
     target = json_out if json_out is not None else run_dir / "evaluation.json"
-    write_json(target, result)
+    write_output(target, lambda path: write_json(path, result))
     _print(result, target)
 
 
@@ -101,7 +102,7 @@ def _pm(stats: dict[str, Any]) -> str:
 
 
 def _print(result: dict[str, Any], target: Path) -> None:
-    console = Console()
+    console = Console(markup=False)
     model, base = result["model"], result["baseline"]
     metric = model["metric"]
     levels = result["settings"]["noise_levels"]
@@ -164,14 +165,13 @@ def _print_pid(console: Console, pid: dict[str, Any], seeds: list[int]) -> None:
     if pid["agreement"]["mean"] is not None:
         console.print(f"PID agreement alpha (model vs data): {pid['agreement']['mean']:.4f} "
                       f"{pid['data']['units']}", highlight=False)
-    for note in pid["data"]["warnings"]:
-        console.print(f"[yellow]warning (data PID):[/] {note}", highlight=False)
+    print_warnings(console, pid["data"]["warnings"], "warning (data PID):")
     results = [("data PID", pid["data"])] + [
         (f"model PID, seed {seed}", r) for seed, r in zip(seeds, pid["model"]["per_seed"],
                                                           strict=True)]
     for label, r in results:
         diag = r["diagnostics"]
         if diag is not None and not diag["converged"]:
-            console.print(f"[yellow]warning ({label}):[/] the solver did not converge "
-                          f"(duality gap {diag['duality_gap']:.3g} {r['units']}): "
-                          f"{diag['message']}", highlight=False)
+            console.print(labelled(f"warning ({label}):", "the solver did not converge "
+                                   f"(duality gap {diag['duality_gap']:.3g} {r['units']}): "
+                                   f"{diag['message']}", "yellow"), highlight=False)

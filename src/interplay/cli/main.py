@@ -9,11 +9,12 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
 
 from ..exceptions import InterplayError
+from ._output import RunInterrupted, collect_warnings, console, in_flags, labelled
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
 
 app = typer.Typer(
     name="interplay",
@@ -31,24 +32,35 @@ def _root() -> None:
 
 def _register_all() -> None:
     from . import datasets, evaluate, quantify, recommend, train
+    from . import dynamics
 
     quantify.register(app)
     datasets.register(app)
     train.register(app)
     evaluate.register(app)
     recommend.register(app)
+    dynamics.register(app)
 
 
 _register_all()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
-    err = Console(stderr=True)
+    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code.
+
+    Library errors print one line and give 2; Ctrl-C prints one line and gives 130.
+    """
+    err = console(stderr=True)
     try:
-        app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
+        with collect_warnings():
+            code = app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
+    except RunInterrupted as exc:
+        err.print(labelled("interrupted:", str(exc), "bold red"), highlight=False)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
     except InterplayError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(labelled("error:", in_flags(str(exc)), "bold red"), highlight=False)
         return EXIT_USAGE
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
@@ -61,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return int(code)
         raise
+    if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C into this return value
+        err.print(labelled("interrupted:", "stopped by Ctrl-C; nothing was written.",
+                           "bold red"), highlight=False)
+        return EXIT_INTERRUPTED
     return 0
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ..exceptions import InvalidInputError
 from ._options import ShowProgress, check_json_target
+from ._output import RunInterrupted, write_output
 
 HELP = (
     "Train the model a YAML config describes, once per seed, and write a run directory: the "
@@ -79,7 +80,7 @@ def train_command(
     # torch and pydantic load only when this command runs (they slow every other command)
     from ..training.config import load_config
     from ..training.run import run_training, write_json
-    check_json_target(json_out)
+    check_json_target(json_out, inputs=(config,))
     overrides: dict[str, Any] = {}
     if seeds is not None:
         overrides["trainer.seeds"] = parse_list(seeds, "--seeds", int)
@@ -89,10 +90,21 @@ def train_command(
         overrides["output_dir"] = str(out)
     cfg = load_config(config, overrides)
     target = Path(cfg.output_dir) if cfg.output_dir else Path("runs") / config.stem
-    result = run_training(cfg, output_dir=target, progress=progress, resume=resume)
+    try:
+        result = run_training(cfg, output_dir=target, progress=progress, resume=resume)
+    except KeyboardInterrupt:
+        raise RunInterrupted(_resume_hint(config, target)) from None
     if json_out is not None:
-        write_json(json_out, result)
+        write_output(json_out, lambda path: write_json(path, result))
     _print(result, target, json_out)
+
+
+def _resume_hint(config: Path, target: Path) -> str:
+    """What to run to continue a run interrupted by Ctrl-C."""
+    if not target.is_dir():
+        return "stopped by Ctrl-C before the run directory was written; nothing was saved."
+    return (f"stopped by Ctrl-C; the checkpoints so far are in {str(target)!r}. Continue with "
+            f"`interplay train {config} --out {target} --resume`.")
 
 
 def _cell(summary: dict[str, Any], name: str) -> str:
@@ -103,7 +115,7 @@ def _cell(summary: dict[str, Any], name: str) -> str:
 
 
 def _print(result: dict[str, Any], target: Path, json_out: Path | None) -> None:
-    console = Console()
+    console = Console(markup=False)
     main_metric = "accuracy" if result["config"]["task"] == "classification" else "mse"
     seeds = result["seeds"]
     table = Table(
@@ -128,4 +140,6 @@ def _print(result: dict[str, Any], target: Path, json_out: Path | None) -> None:
     console.print(f"samples: {n['train']} train, {n['validation']} validation, {n['test']} test; "
                   f"{result['model']['n_parameters']} parameters; "
                   f"{result['seconds']:.1f} s", highlight=False)
-    console.print(f"wrote {target}" + (f" and {json_out}" if json_out else ""), highlight=False)
+    console.print(f"wrote {target} (result.json, config.yaml, seed-*/ checkpoints; full path "
+                  f"{target.resolve()})" + (f" and {json_out}" if json_out else ""),
+                  highlight=False)

@@ -55,6 +55,15 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """
     p = Path(path)
     suffix = p.suffix.lower()
+    if p.is_dir():
+        raise DataFormatError(
+            f"cannot read {str(p)!r}: it is a folder; give a {', '.join(SUFFIXES)} file."
+        )
+    if not p.exists() and not suffix:
+        raise DataFormatError(
+            f"cannot read {str(p)!r}: there is no such file, nor a bundled dataset of that "
+            "name (`interplay datasets list` shows them)."
+        )
     if suffix not in SUFFIXES:
         raise DataFormatError(
             f"cannot read {str(p)!r}: unknown file type {suffix or '(no extension)'!r}; "

@@ -7,6 +7,7 @@ A new measure is one small subclass of :class:`RedundancyMeasure` registered by 
 
 from __future__ import annotations
 
+import inspect
 import math
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
@@ -14,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..._validation import check_base, check_choice, check_pmf, units_of
+from ...exceptions import InvalidInputError
 from ..measures import _h
 from .result import PIDResult, SolverDiagnostics
 
@@ -71,6 +73,23 @@ def atoms_from_redundancy(
     return {k: max(v, 0.0) for k, v in raw.items()}, clipped
 
 
+def _make_measure(method: str, options: dict[str, Any]) -> RedundancyMeasure:
+    """The measure ``method`` built with ``options``; an unknown option names the valid ones."""
+    cls = _REGISTRY[method]
+    valid = [
+        name for name, par in inspect.signature(cls).parameters.items()
+        if par.kind in (par.POSITIONAL_OR_KEYWORD, par.KEYWORD_ONLY)
+    ]
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        accepted = ", ".join(f"`{v}`" for v in valid) if valid else "none"
+        raise InvalidInputError(
+            f"method={method!r} has no option {', '.join(f'`{u}`' for u in unknown)}; "
+            f"its options are: {accepted}."
+        )
+    return cls(**options)
+
+
 def pid(
     p: Any,
     method: str = "broja",
@@ -108,7 +127,7 @@ def pid(
     arr = check_pmf(p, "p", ndim=3)
     check_choice(method, "method", tuple(sorted(_REGISTRY)))
     b = check_base(base)
-    measure = _REGISTRY[method](**options)
+    measure = _make_measure(method, options)
     r_nats, diag = measure.redundancy(arr)
     i1, i2, i12 = marginal_mis(arr)
     atoms, clipped = atoms_from_redundancy(r_nats, i1, i2, i12, clip=measure.nonnegative)

@@ -32,6 +32,7 @@ objective and a feasible dual point certifies the answer; 8 to 12 steps are typi
 from __future__ import annotations
 
 import math
+import os
 import time
 import warnings
 from functools import partial
@@ -43,7 +44,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..._validation import check_choice, check_float, check_int, check_pmf
-from ...exceptions import ConvergenceError, ConvergenceWarning
+from ...exceptions import ConvergenceError, ConvergenceWarning, InvalidInputError
 from .base import RedundancyMeasure
 from .result import SolverDiagnostics
 
@@ -137,29 +138,162 @@ def solve_broja(p: np.ndarray, tol: float, max_iter: int) -> dict[str, Any]:
 
     Returns a dict with the primal objective ``sum q log q(y|x1,x2)`` (nats), the certified
     gap, residuals, iterations, a message and the coupling ``q`` (shape of ``p``).
+
+    Only entries with ``p(x1, y) > 0`` and ``p(x2, y) > 0`` can carry mass in ``Delta_p``.
+    They fall into independent blocks: two entries interact when they share a cell
+    ``(x1, x2)`` (the objective) or a marginal entry ``(x1, y)`` or ``(x2, y)`` (the
+    constraints). Each block is its own BROJA problem, scaled by its mass, so the optimum, the
+    certified gap and the coupling are mass-weighted sums over blocks. A block with a single
+    value of X1, X2 or Y has a single feasible point (``q = p``) and needs no solve: under
+    COPY every block is one entry.
     """
-    shape = p.shape
-    keep1, keep2, keepy = (p.sum(axis=ax) > 0 for ax in ((1, 2), (0, 2), (0, 1)))
-    sub = p[np.ix_(keep1, keep2, keepy)]
-    if sub.shape[1] > sub.shape[0]:
-        # The dense Newton system has |X2| * |Y| unknowns: put the smaller source second.
-        q_t, info = _solve_reduced(np.ascontiguousarray(sub.transpose(1, 0, 2)), tol, max_iter)
-        q_sub = q_t.transpose(1, 0, 2)
+    q = np.zeros(p.shape)
+    entries, block_of, n_blocks = _blocks(p)
+    mass = np.bincount(block_of, weights=p[entries], minlength=n_blocks)
+    # a block spanning a single value of X1, X2 or Y has q = p as its only (or an) optimum
+    single = np.zeros(n_blocks, dtype=bool)
+    for axis_index in entries:
+        lo = np.full(n_blocks, np.iinfo(np.int64).max)
+        hi = np.full(n_blocks, -1)
+        np.minimum.at(lo, block_of, axis_index)
+        np.maximum.at(hi, block_of, axis_index)
+        single |= lo == hi
+    trivial = single[block_of]
+    q[tuple(e[trivial] for e in entries)] = p[tuple(e[trivial] for e in entries)]
+    hard = np.flatnonzero(~single)
+    structured = _check_memory([_block_shape(entries, block_of == b) for b in hard]) \
+        if hard.size else True
+    gap = presid = dresid = 0.0
+    iterations, messages = 0, []
+    for b in hard:
+        inside = block_of == b
+        idx = [np.unique(e[inside]) for e in entries]
+        sub = np.zeros(tuple(i.size for i in idx))
+        local = tuple(np.searchsorted(i, e[inside]) for i, e in zip(idx, entries, strict=True))
+        sub[local] = p[tuple(e[inside] for e in entries)] / mass[b]
+        if sub.shape[1] > sub.shape[0]:
+            # The dense Newton system has |X2| * |Y| unknowns: put the smaller source second.
+            q_t, info = _solve_reduced(
+                np.ascontiguousarray(sub.transpose(1, 0, 2)), tol, max_iter, structured
+            )
+            q_sub = q_t.transpose(1, 0, 2)
+        else:
+            q_sub, info = _solve_reduced(sub, tol, max_iter, structured)
+        q[np.ix_(*idx)] += mass[b] * q_sub
+        gap += mass[b] * info["gap"]
+        presid = max(presid, mass[b] * info["primal_residual"])
+        dresid = max(dresid, info["dual_residual"])
+        iterations = max(iterations, info["iterations"])
+        messages.append(info["message"])
+    if not hard.size:
+        message = "trivial: Delta_p is a single point"
+    elif len(set(messages)) == 1:
+        message = messages[0]
     else:
-        q_sub, info = _solve_reduced(sub, tol, max_iter)
-    q = np.zeros(shape)
-    q[np.ix_(keep1, keep2, keepy)] = q_sub
-    info["q"] = q
-    return info
+        message = "; ".join(f"{messages.count(m)} blocks {m}" for m in dict.fromkeys(messages))
+    if n_blocks > 1:
+        message += f" ({n_blocks} independent blocks, {hard.size} solved)"
+    cell = entries[0] * p.shape[1] + entries[1]
+    q_entry = q[entries]
+    cell_mass = np.bincount(cell, weights=q_entry)[cell]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        primal = float(np.where(q_entry > 0, q_entry * np.log(q_entry / cell_mass), 0.0).sum())
+    return {
+        "primal": primal,
+        "gap": gap,
+        "iterations": iterations,
+        "primal_residual": presid,
+        "dual_residual": dresid,
+        "message": message,
+        "q": q,
+    }
 
 
-def _solve_reduced(p: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, dict[str, Any]]:
+def _blocks(p: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, int]:
+    """The entries ``(x1, x2, y)`` that can carry mass, the independent block of each, and the
+    number of blocks.
+
+    Nodes are the marginal entries ``(x1, y)``, ``(x2, y)`` and the cells ``(x1, x2)``; an
+    entry with ``p(x1, y) > 0`` and ``p(x2, y) > 0`` joins its three nodes.
+    """
+    k1, k2, ky = p.shape
+    allowed = (p.sum(axis=1) > 0)[:, None, :] & (p.sum(axis=0) > 0)[None, :, :]
+    i, j, y = np.nonzero(allowed)
+    cell = (k1 + k2) * ky + i * k2 + j
+    nodes = (k1 + k2) * ky + k1 * k2
+    graph = coo_matrix(
+        (np.ones(2 * i.size), (np.concatenate([i * ky + y, (k1 + j) * ky + y]),
+                               np.concatenate([cell, cell]))),
+        shape=(nodes, nodes),
+    )
+    _, node_label = connected_components(graph, directed=False)
+    used, block = np.unique(node_label[cell], return_inverse=True)
+    return (i, j, y), block.reshape(-1), used.size
+
+
+def _block_shape(entries: tuple[np.ndarray, ...], inside: np.ndarray) -> tuple[int, int, int]:
+    """``(k1, k2, ky)`` of a block as its solve sees it: the larger source first."""
+    k1, k2, ky = (np.unique(e[inside]).size for e in entries)
+    return max(k1, k2), min(k1, k2), ky
+
+
+def _available_bytes() -> int:
+    """Memory the operating system can give without swapping (MemAvailable), else all of it."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
+    except (OSError, ValueError, AttributeError):
+        return 2**63 - 1
+
+
+def _solver_bytes(k1: int, k2: int, ky: int) -> tuple[int, int]:
+    """Peak bytes of a solve on a ``k1 x k2 x ky`` block: with the exact Newton factors only,
+    and with the float32 preconditioner (which keeps the exact factors as fallback)."""
+    cells, schur = k1 * k2 * ky, (k2 * ky) ** 2
+    state = 24 * cells  # iterate, residuals, softmax, trial points: O(k1 k2 ky) arrays
+    exact = 3 * k1 * k2 * ky * ky + 2 * schur  # B, C^-1 B (and copies), S and its factor
+    if k2 * ky < _STRUCTURED_FROM:
+        return 8 * (state + exact), 8 * (state + exact)
+    kept = schur // 2 + 2 * k1 * ky * ky  # float32 factor, Lam^-1, kept during a fallback
+    structured = k1 * k2 * k2 + 3 * cells + 2 * schur + 2 * k1 * ky * ky
+    return 8 * (state + exact), 8 * (state + max(structured, exact + kept))
+
+
+def _check_memory(shapes: list[tuple[int, int, int]]) -> bool:
+    """Refuse, before allocating, blocks whose solve needs more memory than is available;
+    False when the preconditioned path does not fit but the exact one does."""
+    available = _available_bytes()
+    structured = True
+    for k1, k2, ky in shapes:
+        exact, preconditioned = _solver_bytes(k1, k2, ky)
+        if exact > available:
+            raise InvalidInputError(
+                f"BROJA on a table with {k1} x {k2} x {ky} values (X1 x X2 x Y, after removing "
+                f"values that cannot co-occur) needs about {exact / 2**30:.3g} GiB for its "
+                f"Newton system, more than the {available / 2**30:.3g} GiB of memory "
+                "available. Use fewer values per variable: bin continuous columns, or cluster "
+                "them (`quantify --estimator cluster`, `interplay.cluster_pid`)."
+            )
+        structured &= preconditioned <= available
+    return structured
+
+
+def _solve_reduced(
+    p: np.ndarray, tol: float, max_iter: int, structured: bool = True
+) -> tuple[np.ndarray, dict[str, Any]]:
     k1, k2, ky = p.shape
     p1, p2 = p.sum(axis=1), p.sum(axis=0)
     if ky == 1 or k1 == 1 or k2 == 1:
         # A single-valued variable fixes q = p: Delta_p holds one point.
         return p.copy(), _report(p, 0.0, 0, 0.0, 0.0, "trivial: Delta_p is a single point")
     prob = _Problem(p1, p2)
+    prob.structured = structured
     state = _PrimalDual(prob)
     best = prob.certificate(state.lam, state.mu, state.m)
     iterations = 0
@@ -223,6 +357,8 @@ class _Problem:
         self.cells: np.ndarray = np.asarray(allowed.any(axis=2))  # bool[x1, x2]
         self.n_cells = int(self.cells.sum())
         self.fixed_mu = ~self.m2 | self._gauge_pins(allowed)
+        #: False when memory allows only the exact Newton factors (no float32 preconditioner)
+        self.structured = True
 
     def _gauge_pins(self, allowed: np.ndarray) -> np.ndarray:
         """One mu entry per connected component of each y's bipartite (x1, x2) graph.
@@ -433,7 +569,7 @@ class _NewtonSystem:
         self.mu_blk = np.einsum("ijy,ijz->jyz", self.api, pi)
         self.mu_blk += eye * (d.sum(axis=0) + reg)[:, :, None]
         self.fixed = prob.fixed_mu.ravel()
-        small = prob.k2 * ky < _STRUCTURED_FROM
+        small = prob.k2 * ky < _STRUCTURED_FROM or not prob.structured
         self.precond = None if exact or small else self._preconditioner()
         self.factor = self._exact_factor() if self.precond is None else None
 
