@@ -108,7 +108,11 @@ def test_labels_of_any_type_and_multi_column_modalities():
 
 # ---------------------------------------------------------------- bootstrap and permutations
 
-def test_bootstrap_interval_covers_the_truth():
+@pytest.mark.parametrize("n_bootstrap", [
+    30,  # the default run: the same data and checks with fewer replicates
+    pytest.param(100, marks=pytest.mark.slow),
+])
+def test_bootstrap_interval_covers_the_truth(n_bootstrap):
     rng = np.random.default_rng(11)
     n = 3000
     a, b = rng.integers(0, 2, n), rng.integers(0, 2, n)
@@ -121,14 +125,14 @@ def test_bootstrap_interval_covers_the_truth():
                 p[i, j, gate] += 0.25 * 0.5 * 0.95
                 p[i, j, 1 - gate] += 0.25 * 0.5 * 0.05
     truth = pid(p)
-    r = run(a, b, y, n_bootstrap=100, random_state=0)
+    r = run(a, b, y, n_bootstrap=n_bootstrap, random_state=0)
     assert set(r.ci) == {"redundancy", "unique1", "unique2", "synergy"}
     for atom in ("redundancy", "synergy"):
         lo, hi = r.ci[atom]
         assert lo <= getattr(truth, atom) <= hi, (atom, lo, hi, getattr(truth, atom))
         assert lo <= getattr(r, atom) <= hi
         assert hi - lo < 0.1
-    assert r.settings["n_bootstrap"] == 100
+    assert r.settings["n_bootstrap"] == n_bootstrap
 
 
 def test_permutation_p_values_small_for_interaction_and_large_for_independence():

@@ -67,10 +67,14 @@ def test_joblib_two_processes_equal_serial(cluster_tasks):
     assert serial["blocks 1"].synergy == pytest.approx(1.0, abs=0.05)
 
 
-def test_dask_local_cluster_equals_serial(cluster_tasks):
+@pytest.mark.parametrize("processes", [
+    False,  # workers in this process: the Dask path (scatter, submit, errors) in seconds
+    pytest.param(True, marks=pytest.mark.slow),  # worker processes: pickling as well
+])
+def test_dask_local_cluster_equals_serial(cluster_tasks, processes):
     distributed = pytest.importorskip("dask.distributed")
     serial = run(cluster_tasks, estimator="cluster", n_clusters=4, random_state=7)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=processes,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         on_dask = run(cluster_tasks, estimator="cluster", n_clusters=4, random_state=7,

@@ -26,7 +26,6 @@ are scaled. Against a baseline curve ``b`` on the same levels:
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
@@ -35,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .._json import jsonable as _jsonable
+from .._json import JSONResult, jsonable
 from .._validation import check_float, check_int
 from ..exceptions import InvalidInputError
 
@@ -48,7 +47,7 @@ METRICS = ("accuracy",)
 
 
 @dataclass(frozen=True)
-class RobustnessResult:
+class RobustnessResult(JSONResult):
     """Scores of a predictor clean, with each modality dropped, and under rising noise.
 
     Attributes
@@ -94,12 +93,7 @@ class RobustnessResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python dictionary (JSON-ready: NaN and infinities become None)."""
-        return _jsonable(asdict(self))
-
-    def to_json(self, **kwargs: Any) -> str:
-        """JSON text of :meth:`to_dict`."""
-        kwargs.setdefault("indent", 2)
-        return json.dumps(self.to_dict(), **kwargs)
+        return jsonable(asdict(self))
 
 
 def robustness_sweep(

@@ -52,7 +52,7 @@ def _marginal_h(p: np.ndarray, keep: tuple[int, ...]) -> float:
 
 
 def _prepare(p: object, base: float | str) -> tuple[np.ndarray, float]:
-    return check_pmf(p, "p"), np.log(check_base(base))
+    return check_pmf(p, "p"), float(np.log(check_base(base)))
 
 
 def entropy(p: object, axes: Axes | None = None, *, base: float | str = 2) -> float:

@@ -8,7 +8,7 @@
       seed-<s>/model/          checkpoints of the fusion model (final.pt + final.json, ...)
       seed-<s>/unimodal-<m>/   checkpoints of the unimodal baselines (if asked for)
 
-:func:`~interplay.training.evaluation.evaluate_run` reads it back.
+:func:`~interplay.analysis.evaluation.evaluate_run` reads it back.
 
 Everything that can be wrong with a config -- a missing file, an unknown modality or target, an
 encoder option the encoder does not take, a model that cannot process a batch, a device that is
@@ -33,12 +33,13 @@ import yaml
 from rich.console import Console
 from torch import nn
 
+from .. import __version__
 from .._atomic import atomic_write_text
+from .._json import jsonable as _jsonable
+from ..balance import create_balancer
 from ..data import MultimodalDataset, load_dataset, read_dataset
 from ..data.registry import dataset_entry
-from ..balance import create_balancer
 from ..exceptions import DataFormatError, InterplayError, InvalidInputError
-from ..info.pid.result import _jsonable
 from ..models import (
     MultimodalModel,
     UnimodalEnsemble,
@@ -48,12 +49,14 @@ from ..models import (
     create_head,
 )
 from .config import EncoderConfig, RunConfig
-from .seeds import seed_everything, summarize_seeds
 from .objective import create_objective
+from .seeds import seed_everything, summarize_seeds
 from .task import Task
 from .trainer import Trainer, TrainResult
 
 RUN_FORMAT = "interplay-run/1"
+#: The ``kind`` of ``result.json`` (what ``interplay report`` renders).
+RUN_KIND = "training_run"
 
 Split = tuple[dict[str, torch.Tensor], torch.Tensor]
 
@@ -330,13 +333,24 @@ def make_trainer(cfg: RunConfig, seed: int, checkpoint_dir: Path | None = None,
                    progress=progress)
 
 
-def _dry_run(cfg: RunConfig, data: RunData) -> None:
-    """Build every model once and push two training samples through it (loss included)."""
+def build_tasks(cfg: RunConfig, data: RunData, seed: int) -> dict[str | None, Task]:
+    """The tasks one seed trains, each model built once under ``seed``: the fusion model (key
+    None) and, with ``baselines.unimodal``, one unimodal model per modality."""
+    names = [None, *(data.modalities if cfg.baselines.unimodal else ())]
+    tasks: dict[str | None, Task] = {}
+    for modality in names:
+        seed_everything(seed)  # each model's initial weights depend on the seed alone
+        tasks[modality] = make_task(cfg, build_model(cfg, data, modality))
+    return tasks
+
+
+def _dry_run(tasks: Mapping[str | None, Task], data: RunData) -> None:
+    """Push two training samples through every task (loss included), in evaluation mode and
+    without gradients, so the models' weights and statistics stay as built."""
     inputs, target = data.train
     batch = {m: x[:2] for m, x in inputs.items()}
-    names = [None, *(data.modalities if cfg.baselines.unimodal else ())]
-    for modality in names:
-        task = make_task(cfg, build_model(cfg, data, modality))
+    for modality, task in tasks.items():
+        task.eval()
         try:
             with torch.no_grad():
                 task(batch, target[:2])
@@ -355,12 +369,17 @@ def _check_trainer(cfg: RunConfig) -> None:
         raise InvalidInputError(f"trainer: {exc}") from exc
 
 
-def prepare_run(cfg: RunConfig, *, progress: bool = False) -> RunData:
-    """Check everything a run needs (data, models, trainer options); write nothing."""
+def prepare_run(cfg: RunConfig, *,
+                progress: bool = False) -> tuple[RunData, dict[str | None, Task]]:
+    """Check everything a run needs (data, trainer options, models); write nothing.
+
+    Returns the data and the first seed's tasks, built and checked on a batch, ready to train.
+    """
     data = prepare_data(cfg, progress=progress)
     _check_trainer(cfg)
-    _dry_run(cfg, data)
-    return data
+    tasks = build_tasks(cfg, data, cfg.trainer.seeds[0])
+    _dry_run(tasks, data)
+    return data, tasks
 
 
 def resolved_config(cfg: RunConfig, data: RunData, output_dir: Path) -> dict[str, Any]:
@@ -379,27 +398,23 @@ def resolved_config(cfg: RunConfig, data: RunData, output_dir: Path) -> dict[str
 
 
 # -------------------------------------------------------------------------- training
-def _fit_one(cfg: RunConfig, data: RunData, seed: int, modality: str | None, folder: Path,
-             progress: bool, resume: bool) -> tuple[dict[str, Any], nn.Module]:
+def _fit_one(cfg: RunConfig, data: RunData, seed: int, modality: str | None, task: Task,
+             folder: Path, progress: bool, resume: bool) -> dict[str, Any]:
     if progress:
         what = f"{cfg.fusion.name} fusion" if modality is None else f"unimodal {modality}"
         Console(stderr=True).print(f"seed {seed}: {what}", highlight=False)
-    seed_everything(seed)
-    model = build_model(cfg, data, modality)
-    task = make_task(cfg, model)
     trainer = make_trainer(cfg, seed, folder, progress)
     t0 = time.perf_counter()
     fit: TrainResult = trainer.fit(task, data.train, data.validation, resume=resume)
     seconds = time.perf_counter() - t0
     test = trainer.evaluate(task, data.test)
-    record = {
+    return {
         "seed": seed, "best_epoch": fit.best_epoch, "epochs_completed": fit.epochs_completed,
         "stopped_early": fit.stopped_early, "resumed_from_epoch": fit.resumed_from_epoch,
         "monitor": fit.monitor, "seconds": seconds,
         "metrics": {**fit.metrics, **{f"test_{k}": v for k, v in test.items()}},
         "checkpoint": str(folder / "final"), "history": fit.history,
     }
-    return record, model
 
 
 def _ensemble_record(cfg: RunConfig, data: RunData, seed: int,
@@ -453,14 +468,14 @@ def run_training(cfg: RunConfig, *, output_dir: str | Path | None = None,
     """
     target = output_dir if output_dir is not None else cfg.output_dir
     if target is None:
-        raise InvalidInputError("output_dir: say where to write the run (or pass --out).")
+        raise InvalidInputError("output_dir: say where to write the run (`output_dir`).")
     out = Path(target)
     if not resume and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InvalidInputError(
             f"output_dir: {str(out)!r} already exists and is not an empty folder; choose "
-            "another, remove it, or --resume an interrupted run there."
+            "another, remove it, or resume an interrupted run there (`resume=True`)."
         )
-    data = prepare_run(cfg, progress=progress)
+    data, first = prepare_run(cfg, progress=progress)
     resolved = resolved_config(cfg, data, out)
     t0 = time.perf_counter()
     if resume:
@@ -470,22 +485,21 @@ def run_training(cfg: RunConfig, *, output_dir: str | Path | None = None,
         atomic_write_text(out / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
 
     runs: dict[str, list[dict[str, Any]]] = {"model": []}
-    n_params = 0
+    n_params = sum(p.numel() for p in first[None].model.parameters())
     for seed in cfg.trainer.seeds:
-        record, model = _fit_one(cfg, data, seed, None, out / f"seed-{seed}" / "model",
-                                 progress, resume)
-        n_params = sum(p.numel() for p in model.parameters())
-        runs["model"].append(record)
+        tasks = first if seed == cfg.trainer.seeds[0] else build_tasks(cfg, data, seed)
+        folder = out / f"seed-{seed}"
+        runs["model"].append(_fit_one(cfg, data, seed, None, tasks[None], folder / "model",
+                                      progress, resume))
         if cfg.baselines.unimodal:
-            uni: dict[str, UnimodalModel] = {}
             for m in data.modalities:
-                record, baseline = _fit_one(cfg, data, seed, m, out / f"seed-{seed}" /
-                                            f"unimodal-{m}", progress, resume)
-                uni[m] = cast(UnimodalModel, baseline)
-                runs.setdefault(f"unimodal:{m}", []).append(record)
+                runs.setdefault(f"unimodal:{m}", []).append(_fit_one(
+                    cfg, data, seed, m, tasks[m], folder / f"unimodal-{m}", progress, resume))
+            uni = {m: cast(UnimodalModel, tasks[m].model) for m in data.modalities}
             runs.setdefault("ensemble", []).append(_ensemble_record(cfg, data, seed, uni))
     result = _jsonable({
-        "format": RUN_FORMAT, "config": resolved, "data": data.info,
+        "kind": RUN_KIND, "interplay_version": __version__, "format": RUN_FORMAT,
+        "config": resolved, "data": data.info,
         "model": {"fusion": cfg.fusion.name, "n_parameters": n_params},
         "seeds": list(cfg.trainer.seeds),
         "runs": {name: _summary(records) for name, records in runs.items()},
@@ -498,19 +512,19 @@ def run_training(cfg: RunConfig, *, output_dir: str | Path | None = None,
 def _check_resumable(out: Path, resolved: dict[str, Any]) -> None:
     record = out / "config.yaml"
     if (out / "result.json").exists():
-        raise InvalidInputError(f"--resume: the run in {str(out)!r} has already finished.")
+        raise InvalidInputError(f"resume: the run in {str(out)!r} has already finished.")
     if not record.is_file():
-        raise InvalidInputError(f"--resume: {str(out)!r} holds no run to resume (no config.yaml).")
+        raise InvalidInputError(f"resume: {str(out)!r} holds no run to resume (no config.yaml).")
     try:
         before = yaml.safe_load(record.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise InvalidInputError(f"--resume: {record} is not valid YAML: {exc}") from exc
+        raise InvalidInputError(f"resume: {record} is not valid YAML: {exc}") from exc
     if not isinstance(before, dict):
         before = {}
     differ = [k for k in resolved if before.get(k) != resolved[k]]
     if differ:
         raise InvalidInputError(
-            f"--resume: the config differs from the interrupted run's in {', '.join(differ)}; "
+            f"resume: the config differs from the interrupted run's in {', '.join(differ)}; "
             "a resumed run must use the same config."
         )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from collections.abc import Mapping, Sequence
@@ -12,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._json import JSONResult, jsonable
 from .._validation import check_int
 from ..exceptions import InvalidInputError
 
@@ -37,7 +37,7 @@ def seed_everything(seed: int) -> None:
 
 
 @dataclass(frozen=True)
-class SeedSummary:
+class SeedSummary(JSONResult):
     """Mean and sample standard deviation of each metric over ``n`` runs.
 
     Attributes
@@ -64,13 +64,9 @@ class SeedSummary:
         return f"{self.mean[metric]:.{digits}f} ± {self.std[metric]:.{digits}f}"
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-Python form (JSON-ready)."""
-        return {"n": self.n, "mean": dict(self.mean), "std": dict(self.std),
-                "values": {k: list(v) for k, v in self.values.items()}}
-
-    def to_json(self, **kwargs: Any) -> str:
-        """JSON form of :meth:`to_dict`."""
-        return json.dumps(self.to_dict(), **kwargs)
+        """Plain-Python form (JSON-ready: the NaN std of a single seed becomes None)."""
+        return jsonable({"n": self.n, "mean": dict(self.mean), "std": dict(self.std),
+                         "values": {k: list(v) for k, v in self.values.items()}})
 
     def __str__(self) -> str:
         lines = [f"{name}: {self.format(name)}" for name in self.mean]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import time
@@ -15,6 +14,8 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from .._json import dumps, jsonable
+from .._threads import large_model, sized_work
 from .._validation import check_choice, check_float, check_int
 from ..exceptions import ConvergenceError, InvalidInputError
 from .checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
@@ -71,12 +72,12 @@ class TrainResult:
     metrics: dict[str, float]
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-Python form (JSON-ready)."""
-        return asdict(self)
+        """Plain-Python form (JSON-ready: NaN becomes None)."""
+        return jsonable(asdict(self))
 
     def to_json(self, **kwargs: Any) -> str:
-        """JSON form of :meth:`to_dict`."""
-        return json.dumps(self.to_dict(), **kwargs)
+        """Strict JSON text of :meth:`to_dict`."""
+        return dumps(self.to_dict(), **kwargs)
 
 
 class _Progress:
@@ -438,6 +439,8 @@ class Trainer:
             p.with_suffix(".pt").unlink(missing_ok=True)
 
     # ------------------------------------------------------------------------------ fit
+    @sized_work(lambda self, task, *args, **kwargs: isinstance(task, nn.Module)
+                and large_model(task))  # small models: one thread (interplay._threads)
     def fit(self, task: Task, train_data: Any, val_data: Any = None, *,
             resume: bool = False) -> TrainResult:
         """Train ``task`` on ``train_data``; validate on ``val_data`` after every epoch.

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._json import JSONResult, jsonable
 from ..._tables import atom_table
 from ..._threads import small_work
 from ..._validation import DEFAULT_SEED, check_base, check_int, check_samples
@@ -210,7 +211,7 @@ def plugin_bias(x: np.ndarray, y: Any, base: float = 2.0) -> float:
 
 
 @dataclass(frozen=True)
-class ClusterSensitivity:
+class ClusterSensitivity(JSONResult):
     """How the cluster PID moves with the number of clusters per modality.
 
     Attributes
@@ -246,7 +247,7 @@ class ClusterSensitivity:
         for name in (*ATOMS, "mi_joint", "mi_x1", "mi_x2"):
             table[name] = self.atom(name)
         table["bias"] = list(self.bias)
-        return table
+        return jsonable(table)
 
     def to_string(self, digits: int = 4) -> str:
         """A plain-text table: one row per cluster count, with the predicted bias."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+from ..._json import JSONResult, jsonable
 
 ATOMS = ("redundancy", "unique1", "unique2", "synergy")
 
@@ -49,7 +49,7 @@ class SolverDiagnostics:
 
 
 @dataclass(frozen=True)
-class PIDResult:
+class PIDResult(JSONResult):
     """Partial information decomposition of I(X1, X2; Y).
 
     ``redundancy + unique1 + unique2 + synergy == mi_joint``, ``redundancy + unique1 == mi_x1``
@@ -85,12 +85,7 @@ class PIDResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python dictionary (JSON-ready: NaN and infinities become None)."""
-        return _jsonable(asdict(self))
-
-    def to_json(self, **kwargs: Any) -> str:
-        """JSON text of :meth:`to_dict`."""
-        kwargs.setdefault("indent", 2)
-        return json.dumps(self.to_dict(), **kwargs)
+        return jsonable(asdict(self))
 
     def to_string(self, digits: int = 6) -> str:
         """A plain-text table of the atoms (with intervals and p-values when present)."""
@@ -112,15 +107,3 @@ class PIDResult:
 
     def __str__(self) -> str:
         return self.to_string()
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
-        return _jsonable(obj.item())
-    return obj
