@@ -46,10 +46,17 @@ def test_same_seed_same_record():
     assert c["curves"]["loss"] != a["curves"]["loss"]
 
 
-def test_threads_restored():
+def test_one_thread_while_training_and_restored():
     before = torch.get_num_threads()
-    train_markov(MarkovConfig(order=1, n_layers=1, **{**TINY, "steps": 1}), num_threads=1)
-    assert torch.get_num_threads() == before
+    torch.set_num_threads(2)
+    try:
+        during = []
+        train_markov(MarkovConfig(order=1, n_layers=1, **{**TINY, "steps": 3}),
+                     progress=lambda step, row: during.append(torch.get_num_threads()))
+        assert during == [1]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -77,8 +84,8 @@ def test_no_matching_key_gives_none_not_nan():
 def test_two_layers_learn_order_one_and_one_layer_does_not():
     """The lab's headline on its easiest case (about a minute of CPU)."""
     common = dict(order=1, length=48, steps=400, eval_every=100, eval_seqs=128)
-    two = train_markov(MarkovConfig(n_layers=2, **common), num_threads=1)
-    one = train_markov(MarkovConfig(n_layers=1, **common), num_threads=1)
+    two = train_markov(MarkovConfig(n_layers=2, **common))
+    one = train_markov(MarkovConfig(n_layers=1, **common))
     gap = two["references"]["unigram"] - two["references"]["kgram"]
     assert two["final"]["excess"] < 0.3 * gap
     assert one["final"]["excess"] > 0.7 * gap

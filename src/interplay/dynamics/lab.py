@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._threads import small_work
 from .._validation import check_float, check_int
 from ..exceptions import InvalidInputError
 from .markov import (
@@ -157,18 +158,11 @@ class _Evaluator:
         return row, maps
 
 
-def _set_threads(n: int | None) -> int:
-    before = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(check_int(n, "num_threads", minimum=1))
-    return before
-
-
+@small_work
 def train_markov(
     config: MarkovConfig,
     *,
     progress: Callable[[int, dict[str, Any]], None] | None = None,
-    num_threads: int | None = None,
 ) -> dict[str, Any]:
     """Train one model on in-context Markov chains and return its record.
 
@@ -178,8 +172,9 @@ def train_markov(
     progress : callable, optional
         Called as ``progress(step, row)`` after every evaluation (``row`` holds ``loss``,
         ``excess``, ``kl`` and ``induction``).
-    num_threads : int, optional
-        Torch threads while training (restored afterwards); default: leave as set.
+
+    The model is small, so it trains with one thread (the library's thread policy; choose
+    another count with :func:`interplay.threads`).
 
     Returns
     -------
@@ -197,52 +192,48 @@ def train_markov(
     if not isinstance(config, MarkovConfig):
         raise InvalidInputError(f"`config` must be a MarkovConfig, got {type(config).__name__}.")
     cfg = config
-    threads_before = _set_threads(num_threads)
     t0 = time.perf_counter()
-    try:
-        torch.manual_seed(cfg.seed)
-        model = MarkovTransformer(cfg.alphabet_size, cfg.length, cfg.d_model, cfg.n_layers,
-                                  cfg.n_heads, relative_position=cfg.relative_position,
-                                  layer_norm=cfg.layer_norm, mlp=cfg.mlp)
-        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _schedule(s, cfg))
-        evaluate = _Evaluator(cfg)
-        rng = np.random.default_rng([cfg.seed, 0])
-        curves: dict[str, list[Any]] = {k: [] for k in (
-            "step", "train_loss", "loss", "excess", "kl", "induction", "attention_by_offset",
-            "excess_by_position")}
-        running, n_running = 0.0, 0
-        lo = cfg.order - 1
-        for step in range(1, cfg.steps + 1):
-            seqs, _ = sample_markov(cfg.batch_size, cfg.length, cfg.order, cfg.alphabet_size,
-                                    concentration=cfg.alpha, random_state=rng)
-            x = torch.as_tensor(seqs)
-            logits = model(x[:, :-1]).logits[:, lo:]
-            loss = torch.nn.functional.cross_entropy(
-                logits.reshape(-1, cfg.alphabet_size), x[:, lo + 1:].reshape(-1))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt.step()
-            sched.step()
-            running += loss.item() / LN2
-            n_running += 1
-            if step % cfg.eval_every == 0 or step == cfg.steps:
-                row, maps = evaluate(model)
-                curves["step"].append(step)
-                curves["train_loss"].append(running / n_running)
-                running, n_running = 0.0, 0
-                for key in ("loss", "excess", "kl", "induction", "attention_by_offset",
-                            "excess_by_position"):
-                    curves[key].append(row[key])
-                if progress is not None:
-                    progress(step, row)
-        final = {key: row[key] for key in ("loss", "excess", "kl", "induction",
-                                           "attention_by_offset", "excess_by_position")}
-        final["attention_example"] = [np.round(a[0], 4).tolist() for a in maps]
-        final["example_sequence"] = evaluate.seqs[0, :-1].tolist()
-    finally:
-        torch.set_num_threads(threads_before)
+    torch.manual_seed(cfg.seed)
+    model = MarkovTransformer(cfg.alphabet_size, cfg.length, cfg.d_model, cfg.n_layers,
+                              cfg.n_heads, relative_position=cfg.relative_position,
+                              layer_norm=cfg.layer_norm, mlp=cfg.mlp)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _schedule(s, cfg))
+    evaluate = _Evaluator(cfg)
+    rng = np.random.default_rng([cfg.seed, 0])
+    curves: dict[str, list[Any]] = {k: [] for k in (
+        "step", "train_loss", "loss", "excess", "kl", "induction", "attention_by_offset",
+        "excess_by_position")}
+    running, n_running = 0.0, 0
+    lo = cfg.order - 1
+    for step in range(1, cfg.steps + 1):
+        seqs, _ = sample_markov(cfg.batch_size, cfg.length, cfg.order, cfg.alphabet_size,
+                                concentration=cfg.alpha, random_state=rng)
+        x = torch.as_tensor(seqs)
+        logits = model(x[:, :-1]).logits[:, lo:]
+        loss = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, cfg.alphabet_size), x[:, lo + 1:].reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        sched.step()
+        running += loss.item() / LN2
+        n_running += 1
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            row, maps = evaluate(model)
+            curves["step"].append(step)
+            curves["train_loss"].append(running / n_running)
+            running, n_running = 0.0, 0
+            for key in ("loss", "excess", "kl", "induction", "attention_by_offset",
+                        "excess_by_position"):
+                curves[key].append(row[key])
+            if progress is not None:
+                progress(step, row)
+    final = {key: row[key] for key in ("loss", "excess", "kl", "induction",
+                                       "attention_by_offset", "excess_by_position")}
+    final["attention_example"] = [np.round(a[0], 4).tolist() for a in maps]
+    final["example_sequence"] = evaluate.seqs[0, :-1].tolist()
     return _json_ready({
         "kind": RESULT_KIND,
         "interplay_version": __version__,
