@@ -169,3 +169,18 @@ def test_bad_counts_are_refused(bad):
 def test_minus_one_means_every_core():
     with _threads.threads(-1):
         assert _threads.policy_count() == _threads.available_cores()
+
+
+def test_a_failed_parallel_call_raises_without_joblibs_warning():
+    import operator
+    import warnings
+
+    from interplay.exceptions import InterplayError
+
+    calls = [((1, 0 if i == 0 else 1), {}) for i in range(20)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(InterplayError, match="task '0' failed with ZeroDivisionError"):
+            run_parallel(operator.truediv, calls, [str(i) for i in range(20)], n_jobs=2,
+                         progress=False)
+    assert [str(w.message) for w in caught if w.category is UserWarning] == []

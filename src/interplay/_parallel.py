@@ -54,6 +54,7 @@ def run_parallel(
         outcomes = []
         for name, (ok, value, caught) in zip(names, stream, strict=True):
             if not ok:
+                _close_quietly(stream)
                 _reraise(name, value)
             outcomes.append((value, caught))
             bar.advance(task)
@@ -79,6 +80,18 @@ def _guarded(function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[s
         except Exception as exc:  # handed back to the caller, which names the task
             return False, exc, []
     return True, value, [(w.category, str(w.message)) for w in caught]
+
+
+def _close_quietly(stream: Any) -> None:
+    """Stop a joblib stream after a failed call, without joblib's warning that the remaining
+    tasks were cancelled (the error that stops the run says what happened)."""
+    close = getattr(stream, "close", None)
+    if close is None:
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*tasks .*(cancelled|not used)",
+                                category=UserWarning)
+        close()
 
 
 def _reraise(name: str, exc: BaseException) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -32,8 +35,39 @@ ExampleName = Annotated[
                  + ", ".join(sorted(EXAMPLES)) + "."),
 ]
 ShowProgress = Annotated[
-    bool, typer.Option("--progress/--no-progress", help="Show progress bars.")
+    bool, typer.Option("--progress/--no-progress", metavar="", help="Show progress bars.")
 ]
+#: Threads for the numerical work of one command (interplay._threads).
+Threads = Annotated[
+    int | None,
+    typer.Option("--threads", show_default=False,
+                 help="Threads for BLAS and torch inside this command: a count, or -1 for "
+                 "every core. Default: one for small work (fastest there, and robust when "
+                 "other processes are busy), half the cores for large work."),
+]
+
+
+def with_threads(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``command`` with a ``--threads`` option; it runs inside :func:`interplay._threads.threads`.
+
+    Register it as ``app.command(...)(with_threads(command))``.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    option = inspect.Parameter("threads", inspect.Parameter.KEYWORD_ONLY, default=None,
+                               annotation=Threads)
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, threads: int | None = None, **kwargs: Any) -> Any:
+        from .._threads import check_threads
+        from .._threads import threads as thread_count
+
+        with thread_count(check_threads(threads, "--threads")):
+            return command(*args, **kwargs)
+
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), option])
+    wrapper.__annotations__ = {**command.__annotations__, "threads": Threads}
+    return wrapper
 
 
 def check_json_target(json_out: Path | None, inputs: tuple[Path | None, ...] = ()) -> None:

@@ -36,7 +36,8 @@ def register(app: typer.Typer) -> None:
 
 
 def list_command(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar="",
+                                          help="Print JSON instead of a table.")] = False,
 ) -> None:
     rows: list[dict[str, Any]] = [{"name": n, "summary": dataset_entry(n).summary,
              "requires": list(dataset_entry(n).requires)} for n in list_datasets()]
@@ -63,7 +64,8 @@ def _human(nbytes: int) -> str:
 
 def info_command(
     name: Annotated[str, typer.Argument(help="Dataset name (see `interplay datasets list`).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar="",
+                                          help="Print JSON instead of tables.")] = False,
 ) -> None:
     entry = dataset_entry(name)
     info: dict[str, Any] = load_dataset(name).info()
@@ -104,8 +106,8 @@ def info_command(
 def export_command(
     name: Annotated[str, typer.Argument(help="Dataset name (see `interplay datasets list`).")],
     out: Annotated[Path, typer.Argument(help="Output file: .npz or .parquet.")],
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT if it exists.")
-                         ] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite/--no-overwrite", metavar="",
+                                            help="Replace OUT if it exists.")] = False,
 ) -> None:
     if out.exists() and not overwrite:
         raise InvalidInputError(f"{str(out)!r} exists; pass --overwrite to replace it.")

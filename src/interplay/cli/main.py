@@ -7,6 +7,7 @@ assembles them and turns library errors into a clear message and a non-zero exit
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -25,8 +26,21 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"interplay {version('interplay')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    show_version: Annotated[
+        bool, typer.Option("--version", is_eager=True, callback=_show_version, metavar="",
+                           help="Print the version and exit.")
+    ] = False,
+) -> None:
     """Quantify, model and verify multimodal interactions."""
 
 

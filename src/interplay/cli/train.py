@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..exceptions import InvalidInputError
-from ._options import ShowProgress, check_json_target
+from ._options import ShowProgress, check_json_target, with_threads
 from ._output import RunInterrupted, write_output
 
 HELP = (
@@ -33,7 +33,7 @@ HELP = (
 
 def register(app: typer.Typer) -> None:
     """Add the ``train`` command to ``app``."""
-    app.command("train", help=HELP, no_args_is_help=True)(train_command)
+    app.command("train", help=HELP, no_args_is_help=True)(with_threads(train_command))
 
 
 def parse_list(text: str, flag: str, kind: type) -> list[Any]:
@@ -72,7 +72,8 @@ def train_command(
                      show_default=False),
     ] = None,
     resume: Annotated[
-        bool, typer.Option("--resume", help="Continue an interrupted run in its run directory "
+        bool, typer.Option("--resume/--no-resume", metavar="",
+                           help="Continue an interrupted run in its run directory "
                            "(same config) from its last checkpoints.")
     ] = False,
     progress: ShowProgress = True,

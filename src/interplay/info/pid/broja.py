@@ -43,6 +43,7 @@ from scipy import linalg
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from ..._threads import small_work
 from ..._validation import check_choice, check_float, check_int, check_pmf
 from ...exceptions import ConvergenceError, ConvergenceWarning, InvalidInputError
 from .base import RedundancyMeasure
@@ -133,6 +134,7 @@ def optimal_coupling(p: Any, tol: float = 1e-10, max_iter: int = 200) -> np.ndar
     return solve_broja(arr, tol=tol * math.log(2), max_iter=max_iter)["q"]
 
 
+@small_work
 def solve_broja(p: np.ndarray, tol: float, max_iter: int) -> dict[str, Any]:
     """Solve the BROJA program for a validated pmf ``p[x1, x2, y]``; ``tol`` is in nats.
 
