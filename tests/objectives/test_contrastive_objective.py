@@ -81,3 +81,19 @@ def test_mismatched_widths_and_missing_modality_are_refused():
         ContrastiveObjective(["a", "b"])(out, batch, y)
     with pytest.raises(InvalidInputError, match="no embedding"):
         ContrastiveObjective(["a", "z"])(out, batch, y)
+
+
+def test_the_bind_example_config_validates():
+    from pathlib import Path
+
+    from interplay.training.config import load_config
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "configs" / "mfeat_bind.yaml"
+    cfg = load_config(path)
+    assert cfg.objective is not None and cfg.objective.name == "contrastive"
+    assert cfg.objective.options["hub"] == "pix"
+
+
+def test_a_config_with_bad_contrastive_options_is_refused_when_the_task_is_built():
+    with pytest.raises(InvalidInputError, match="hub"):
+        create_objective("contrastive", modalities=["a", "b"], hub="z")
