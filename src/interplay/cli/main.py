@@ -45,8 +45,7 @@ def _root(
 
 
 def _register_all() -> None:
-    from . import datasets, evaluate, quantify, recommend, train
-    from . import dynamics
+    from . import analyze, datasets, dynamics, evaluate, quantify, recommend, report, train
 
     quantify.register(app)
     datasets.register(app)
@@ -54,6 +53,8 @@ def _register_all() -> None:
     evaluate.register(app)
     recommend.register(app)
     dynamics.register(app)
+    report.register(app)
+    analyze.register(app)
 
 
 _register_all()

@@ -1,0 +1,97 @@
+"""``recommendation`` results (``interplay recommend --json``): profile shares and ranking."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .._figures import ATOM_COLOURS, ATOM_LABELS, PALETTE, draw
+from .._registry import Renderer, register_renderer
+from ._common import ATOMS, has_keys, pid_table, section, table
+
+
+def _paint_ranking(ax: Any, ranking: list[Mapping[str, Any]], best: str) -> None:
+    names = [r["name"] for r in ranking][::-1]
+    scores = [100 * r["score"] for r in ranking][::-1]
+    colours = [PALETTE[0] if n == best else "#9aa5b1" for n in names]
+    ax.barh(names, scores, color=colours)
+    for i, s in enumerate(scores):
+        ax.annotate(f"{s:.1f}%", (s, i), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=7)
+    low = min(scores)
+    ax.set_xlim(max(0.0, low - 5), 101)
+    ax.set_xlabel("predicted accuracy relative to the best fusion (%)")
+
+
+def _paint_shares(ax: Any, shares: Mapping[str, float],
+                  share_ci: Mapping[str, Any] | None) -> None:
+    left = 0.0
+    for atom in ATOMS:
+        value = 100 * max(shares[atom], 0.0)
+        ax.barh([0], [value], left=left, color=ATOM_COLOURS[atom], label=ATOM_LABELS[atom],
+                edgecolor="white")
+        if value >= 6:
+            text = f"{ATOM_LABELS[atom]} {value:.0f}%"
+            if share_ci and share_ci.get(atom):
+                lo, hi = share_ci[atom]
+                text += f"\n[{100 * lo:.0f}, {100 * hi:.0f}]"
+            ax.text(left + value / 2, 0, text, ha="center", va="center", fontsize=7,
+                    color="white" if atom in ("redundancy", "synergy") else "black")
+        left += value
+    ax.set_xlim(0, 100)
+    ax.set_yticks([])
+    ax.set_xlabel("share of R + U1 + U2 + S (%)")
+    ax.legend(frameon=False, ncols=4, loc="lower left", bbox_to_anchor=(0, 1.0))
+
+
+def build(data: Mapping[str, Any]) -> dict[str, Any]:
+    profile = data.get("profile") or {}
+    pair = profile.get("modalities") or ["X1", "X2"]
+    target = profile.get("target") or "Y"
+    ranking = list(data["ranking"])
+    best = data["best"]
+    figures = [
+        draw(lambda fig, ax: _paint_shares(ax, data["shares"], profile.get("share_ci")),
+             width=6.5, height=1.5,
+             alt=f"interaction profile of {pair[0]} and {pair[1]}",
+             caption=(f"Interaction profile of {pair[0]} (X1) and {pair[1]} (X2) about {target}: "
+                      "each PID atom as a percentage of their sum"
+                      + (", with bootstrap intervals" if profile.get("share_ci") else "")
+                      + ".")),
+        draw(lambda fig, ax: _paint_ranking(ax, ranking, best), width=6.5,
+             height=0.35 * len(ranking) + 0.9, alt="fusions ranked by predicted accuracy",
+             caption=("Fusions ranked by the accuracy they are predicted to reach on data with "
+                      "this profile, as a percentage of the best fusion's (affinities: "
+                      f"{data.get('affinity_source', 'default')}). The recommended fusion is "
+                      "drawn in blue.")),
+    ]
+    rows = [[i, r["name"], f"{100 * r['score']:.1f}%", r.get("reason", "")]
+            for i, r in enumerate(ranking, start=1)]
+    tables = [table(["rank", "fusion", "predicted", "why"], rows, "Ranking",
+                    text_columns=["fusion", "why"])]
+    if profile.get("pid"):
+        tables.insert(0, pid_table(profile["pid"], caption="PID behind the profile"))
+    notes = [*map(str, data.get("notes") or [])]
+    if profile.get("reason"):
+        notes.append(f"Estimator: {profile['reason']}.")
+    return section(subtitle=f"{pair[0]} and {pair[1]} about {target}",
+                   highlight=f"Recommended fusion: {best}.", figures=figures, tables=tables,
+                   notes=notes, warnings=list(profile.get("warnings") or []))
+
+
+def provenance(data: Mapping[str, Any]) -> dict[str, Any]:
+    profile = data.get("profile") or {}
+    pid = profile.get("pid") or {}
+    settings = pid.get("settings") or {}
+    return {"data": data.get("data"), "estimator": profile.get("estimator"),
+            "seed": settings.get("random_state"),
+            "settings": {"columns": data.get("columns"), "method": pid.get("method")}}
+
+
+def detect(data: Mapping[str, Any]) -> bool:
+    return has_keys(data, "best", "ranking", "shares")
+
+
+register_renderer(Renderer(kind="recommendation", title="Recommended fusion",
+                           template="recommend.html.j2", build=build, detect=detect,
+                           aliases=("recommend",), provenance=provenance))
