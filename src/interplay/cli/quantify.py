@@ -245,20 +245,7 @@ def quantify_command(
             write_json_atomically(json_out, result.to_json())
         _print(result, str(data), {"--x1": ["x1"], "--x2": ["x2"], "--y": ["y"]}, json_out)
         return
-    if example is not None:
-        frame, spec = read_example(example)
-        x1, x2, y = x1 or spec.x1, x2 or spec.x2, y or spec.y
-        source = f"example {example!r}"
-    elif data is None:  # unreachable: exactly one of DATA and --example passed the check above
-        raise InvalidInputError("give either a DATA file or --example NAME.")
-    elif not data.exists() and str(data) in list_datasets():
-        frame = dataset_frame(str(data))
-        source = f"dataset {str(data)!r}"
-    else:
-        frame = read_table(data)
-        source = str(data)
-    roles = _resolve_roles(frame, {"--x1": x1, "--x2": x2, "--y": y})
-    _check_values(frame, roles)
+    frame, roles, source = load_samples(data, example, {"--x1": x1, "--x2": x2, "--y": y})
     if estimator == AUTO:
         chosen, why = choose_estimator(frame[roles["--x1"]], frame[roles["--x2"]],
                                        frame[roles["--y"]])
@@ -298,6 +285,29 @@ def quantify_command(
     if json_out is not None:
         write_json_atomically(json_out, result.to_json())
     _print(result, source, roles, json_out, note=reason)
+
+
+def load_samples(data: Path | None, example: str | None, given: dict[str, str | None]
+                 ) -> tuple[pd.DataFrame, dict[str, list[str]], str]:
+    """The sample table of DATA (a file or a bundled dataset) or of --example, the columns of
+    each role (--x1, --x2, --y; an example fills the roles not given), checked for missing
+    values and a constant target, and a description of the source."""
+    if example is not None:
+        frame, spec = read_example(example)
+        given = {"--x1": given["--x1"] or spec.x1, "--x2": given["--x2"] or spec.x2,
+                 "--y": given["--y"] or spec.y}
+        source = f"example {example!r}"
+    elif data is None:  # unreachable: the commands check that DATA or --example is given
+        raise InvalidInputError("give either a DATA file or --example NAME.")
+    elif not data.exists() and str(data) in list_datasets():
+        frame = dataset_frame(str(data))
+        source = f"dataset {str(data)!r}"
+    else:
+        frame = read_table(data)
+        source = str(data)
+    roles = _resolve_roles(frame, given)
+    _check_values(frame, roles)
+    return frame, roles, source
 
 
 def _estimator_options(estimator: str, given: dict[str, object]) -> dict[str, object]:

@@ -12,8 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .._validation import DEFAULT_SEED
-from ..data.registry import list_datasets
-from ..data.tables import EXAMPLES, dataset_frame, read_example, read_pmf, read_table
+from ..data.tables import EXAMPLES, read_pmf
 from ..exceptions import InvalidInputError, SmallSampleWarning
 from ..info.estimate.cluster import DEFAULT_N_CLUSTERS, DEFAULT_N_COMPONENTS
 from ._options import (
@@ -26,11 +25,7 @@ from ._options import (
     with_threads,
 )
 from ._output import print_warnings
-from .quantify import (
-    _check_values,
-    _resolve_roles,
-    write_json_atomically,
-)
+from .quantify import load_samples, write_json_atomically
 
 if TYPE_CHECKING:
     from ..analysis.recommend import InteractionProfile, Recommendation
@@ -140,21 +135,7 @@ def _sample_profile(data: Path | None, example: str | None, given: dict[str, str
                     ) -> tuple[InteractionProfile, str, dict[str, list[str]]]:
     from ..analysis.recommend import profile_interactions
 
-    if example is not None:
-        frame, spec = read_example(example)
-        given = {"--x1": given["--x1"] or spec.x1, "--x2": given["--x2"] or spec.x2,
-                 "--y": given["--y"] or spec.y}
-        source = f"example {example!r}"
-    elif data is None:  # unreachable: exactly one of DATA and --example passed recommend's check
-        raise InvalidInputError("give either DATA or --example NAME.")
-    elif not data.exists() and str(data) in list_datasets():
-        frame = dataset_frame(str(data))
-        source = f"dataset {str(data)!r}"
-    else:
-        frame = read_table(data)
-        source = str(data)
-    roles = _resolve_roles(frame, given)
-    _check_values(frame, roles)
+    frame, roles, source = load_samples(data, example, given)
     y = frame[roles["--y"]]
     with warnings.catch_warnings():  # they are kept in profile.warnings and printed there
         warnings.simplefilter("ignore", SmallSampleWarning)

@@ -24,11 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_float, check_int
+from .._validation import check_choice, check_float, check_int, check_random_state
 from ..exceptions import InvalidInputError
 from ..info.pid import ATOMS, pid
 from .dataset import DatasetMetadata, MultimodalDataset
-from .synthetic import _rng
 
 __all__ = ["NONLINEARITIES", "make_latent_blocks"]
 
@@ -144,7 +143,7 @@ def make_latent_blocks(
     sigma = check_float(noise, "noise", low=0.0)
     eps = check_float(flip, "flip", low=0.0, high=0.5)
     kind = check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
-    map_rng, rng = _rng(random_state).spawn(2)  # the maps do not depend on n_samples
+    map_rng, rng = check_random_state(random_state).spawn(2)  # the maps do not depend on n_samples
     maps = [_random_map(m, d, kind, map_rng) for m, d in zip(latent, (d1, d2), strict=True)]
 
     bits = {name: rng.integers(0, 2, size=(n, k)) for name, k in (

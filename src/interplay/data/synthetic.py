@@ -15,7 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import MAX_JOINT_CELLS, check_choice, check_float, check_int
+from .._validation import (
+    MAX_JOINT_CELLS,
+    check_choice,
+    check_float,
+    check_int,
+    check_random_state,
+)
 from ..exceptions import InvalidInputError
 from ..info.measures import mutual_information
 
@@ -151,7 +157,7 @@ def make_gate(
     n = check_int(n_samples, "n_samples", minimum=1)
     k = check_int(alphabet, "alphabet", minimum=2)
     eps = check_float(noise, "noise", low=0.0, high=1.0)
-    rng = _rng(random_state)
+    rng = check_random_state(random_state)
     gate, n_y, symmetric = _GATES[key]
     ky = n_y(k)
     _check_cells(k * k * ky)
@@ -233,7 +239,7 @@ def make_mixture(
     )
     n1, n2, ny = kr * ku1 * ks, kr * ku2 * ks, kr * ku1 * ku2 * ks
     _check_cells(n1 * n2 * ny)
-    rng = _rng(random_state)
+    rng = check_random_state(random_state)
 
     def encode(r: Any, u1: Any, u2: Any, s1: Any, s2: Any) -> tuple[Any, Any, Any]:
         return ((r * ku1 + u1) * ks + s1,
@@ -263,9 +269,3 @@ def _check_cells(cells: int) -> None:
             f"the exact joint table would have {cells} cells, more than the limit of "
             f"{MAX_JOINT_CELLS}; use smaller alphabets."
         )
-
-
-def _rng(random_state: int | np.random.Generator | None) -> np.random.Generator:
-    if random_state is None or isinstance(random_state, np.random.Generator):
-        return np.random.default_rng(random_state)
-    return np.random.default_rng(check_int(random_state, "random_state", minimum=0))
