@@ -52,6 +52,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from interplay._json import jsonable as _jsonable
+from interplay._progress import progress_bar as _progress
 from interplay.analysis import (
     effective_robustness,
     relative_robustness,
@@ -59,10 +61,7 @@ from interplay.analysis import (
     robustness_sweep,
 )
 from interplay.balance import ModalityDropout
-from interplay.data import load_dataset
 from interplay.exceptions import ConvergenceError
-from interplay.info.estimate.resampling import _progress
-from interplay.info.pid.result import _jsonable
 from interplay.models import (
     MultimodalModel,
     UnimodalEnsemble,
@@ -73,6 +72,8 @@ from interplay.models import (
     list_fusions,
 )
 from interplay.training import Task, Trainer, atomic_write, seed_everything, summarize_seeds
+from interplay.training.config import config_from_dict
+from interplay.training.run import RunData, prepare_data
 
 ROOT = Path(__file__).resolve().parent.parent
 ENSEMBLE = "unimodal ensemble"
@@ -135,6 +136,7 @@ class DatasetSpec:
     modalities: tuple[str, ...]
     target: str
     why: str
+    images: tuple[str, ...] = ()
 
 
 DATASETS = {
@@ -150,57 +152,29 @@ DATASETS = {
         "av-digits", ("image", "audio"), "digit",
         "both modalities: noisy 8x8 digit image and MFCCs of the spoken digit "
         "(logistic regression, docs/datasets.md protocol: 0.72 / 0.88 alone, 0.96 together)",
+        images=("image",),
     ),
 }
 
 
 # ------------------------------------------------------------------------------------ data
-@dataclass
-class Prepared:
-    """Standardised float32 tensors of one dataset's splits."""
-
-    kinds: dict[str, str]
-    shapes: dict[str, tuple[int, ...]]
-    n_classes: int
-    train: tuple[dict[str, torch.Tensor], torch.Tensor]
-    val: tuple[dict[str, torch.Tensor], torch.Tensor]
-    test: tuple[dict[str, torch.Tensor], torch.Tensor]
-
-
-def prepare(spec: DatasetSpec, protocol: Protocol) -> Prepared:
+def prepare(spec: DatasetSpec, protocol: Protocol) -> RunData:
     """Load, subsample (``max_samples``), split stratified, standardise with training statistics.
 
-    Images gain a channel axis, ``(N, H, W) -> (N, 1, H, W)``; other modalities are flattened
-    to ``(N, n_features)``. Each entry of a sample is standardised on its own (per feature,
-    pixel, or MFCC frame and coefficient); constant entries keep a scale of 1.
+    The same path as ``interplay train`` (:func:`interplay.training.run.prepare_data`): images
+    keep their ``(1, H, W)`` shape for a CNN, every other modality is flattened to a vector;
+    each entry of a sample is standardised on its own with training statistics (constant
+    entries keep a scale of 1).
     """
-    ds = load_dataset(spec.name).select(modalities=list(spec.modalities))
-    if protocol.max_samples is not None and protocol.max_samples < ds.n_samples:
-        rows = np.random.default_rng(protocol.split_seed).permutation(ds.n_samples)
-        ds = ds.select(samples=np.sort(rows[: protocol.max_samples]))
-    parts = ds.split_indices(validation=protocol.validation, test=protocol.test,
-                             seed=protocol.split_seed, stratify=spec.target)
-    arrays, y = ds.to_numpy(target=spec.target)
-    kinds = dict(ds.metadata.modality_kinds)
-    for m in spec.modalities:
-        if kinds[m] == "image":
-            arrays[m] = arrays[m][:, None]
-        else:
-            arrays[m] = arrays[m].reshape(len(arrays[m]), -1)
-    stats = {}
-    for m, x in arrays.items():
-        train = x[parts[0]].astype(np.float64)
-        sd = train.std(axis=0)
-        stats[m] = (train.mean(axis=0), np.where(sd > 1e-8, sd, 1.0))
-
-    def take(idx: np.ndarray) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-        inputs = {m: torch.as_tensor((x[idx] - stats[m][0]) / stats[m][1], dtype=torch.float32)
-                  for m, x in arrays.items()}
-        return inputs, torch.as_tensor(y[idx], dtype=torch.long)
-
-    return Prepared(kinds=kinds, shapes={m: x.shape[1:] for m, x in arrays.items()},
-                    n_classes=int(np.unique(y).size), train=take(parts[0]), val=take(parts[1]),
-                    test=take(parts[2]))
+    cfg = config_from_dict({
+        "dataset": {"name": spec.name, "max_samples": protocol.max_samples},
+        "modalities": list(spec.modalities), "target": spec.target,
+        "split": {"validation": protocol.validation, "test": protocol.test,
+                  "seed": protocol.split_seed, "stratify": True},
+        "encoders": {m: {"kind": "image" if m in spec.images else "vector"}
+                     for m in spec.modalities},
+    }, source=f"the {spec.name} protocol")
+    return prepare_data(cfg)
 
 
 # ---------------------------------------------------------------------------------- models
@@ -211,19 +185,20 @@ def make_encoder(kind: str, shape: tuple[int, ...], dim: int) -> nn.Module:
     return create_encoder("vector", shape, dim, hidden_dims=(64,))
 
 
-def build_fusion_model(variant: Variant, data: Prepared, protocol: Protocol) -> MultimodalModel:
-    encoders = {m: make_encoder(data.kinds[m], data.shapes[m], protocol.encoder_dim)
-                for m in data.shapes}
-    fusion = create_fusion(variant.fusion, {m: protocol.encoder_dim for m in data.shapes},
+def build_fusion_model(variant: Variant, data: RunData, protocol: Protocol) -> MultimodalModel:
+    encoders = {m: make_encoder(data.kinds[m], data.input_shapes[m], protocol.encoder_dim)
+                for m in data.modalities}
+    fusion = create_fusion(variant.fusion, {m: protocol.encoder_dim for m in data.modalities},
                            protocol.fused_dim, **dict(variant.options))
     return MultimodalModel(encoders, fusion,
-                           create_head("classification", protocol.fused_dim, data.n_classes))
+                           create_head("classification", protocol.fused_dim, data.n_outputs))
 
 
-def build_unimodal_model(modality: str, data: Prepared, protocol: Protocol) -> UnimodalModel:
-    encoder = make_encoder(data.kinds[modality], data.shapes[modality], protocol.encoder_dim)
+def build_unimodal_model(modality: str, data: RunData, protocol: Protocol) -> UnimodalModel:
+    encoder = make_encoder(data.kinds[modality], data.input_shapes[modality],
+                           protocol.encoder_dim)
     return UnimodalModel(modality, encoder,
-                         create_head("classification", protocol.encoder_dim, data.n_classes))
+                         create_head("classification", protocol.encoder_dim, data.n_outputs))
 
 
 def n_parameters(model: nn.Module) -> int:
@@ -239,27 +214,27 @@ def predictor(model: nn.Module, order: Sequence[str]) -> Callable[[Any, Any], to
 
 
 # -------------------------------------------------------------------------------- one run
-def train(model: nn.Module, data: Prepared, protocol: Protocol, seed: int,
+def train(model: nn.Module, data: RunData, protocol: Protocol, seed: int,
           modality_dropout: float = 0.0) -> dict[str, Any]:
     """Fit ``model`` (already built under ``seed``); return metrics and timing of the run."""
     trainer = Trainer(max_epochs=protocol.max_epochs, batch_size=protocol.batch_size,
                       lr=protocol.lr, seed=seed, patience=protocol.patience, progress=False)
     start = time.perf_counter()
     balancer = ModalityDropout(modality_dropout) if modality_dropout > 0 else None
-    result = trainer.fit(Task(model, balancer=balancer), data.train, data.val)
+    result = trainer.fit(Task(model, balancer=balancer), data.train, data.validation)
     return {"train_seconds": time.perf_counter() - start,
             "epochs": result.epochs_completed, "best_epoch": result.best_epoch,
             "val_accuracy": result.metrics["val_accuracy"]}
 
 
-def warm_up(data: Prepared, protocol: Protocol) -> None:
+def warm_up(data: RunData, protocol: Protocol) -> None:
     """One untimed epoch, so that one-off costs (lazy imports, allocator) miss the timings."""
-    model = build_unimodal_model(next(iter(data.shapes)), data, protocol)
+    model = build_unimodal_model(data.modalities[0], data, protocol)
     Trainer(max_epochs=1, batch_size=protocol.batch_size, progress=False).fit(Task(model),
                                                                                data.train)
 
 
-def sweep(model: nn.Module, data: Prepared, protocol: Protocol, seed: int,
+def sweep(model: nn.Module, data: RunData, protocol: Protocol, seed: int,
           order: Sequence[str]) -> dict[str, Any]:
     """Test accuracy, the robustness sweep and gate statistics of a trained model."""
     model.eval()
@@ -297,7 +272,7 @@ def compare_curves(run: dict[str, Any], baseline: dict[str, Any],
 
 
 # ------------------------------------------------------------------------------ a dataset
-def fit_and_sweep(model: nn.Module, data: Prepared, protocol: Protocol, seed: int,
+def fit_and_sweep(model: nn.Module, data: RunData, protocol: Protocol, seed: int,
                   order: Sequence[str], modality_dropout: float = 0.0) -> dict[str, Any]:
     return {"seed": seed, **train(model, data, protocol, seed, modality_dropout),
             **sweep(model, data, protocol, seed, order)}
@@ -307,7 +282,7 @@ def run_dataset(spec: DatasetSpec, protocol: Protocol, fusions: Sequence[Variant
                 bar: Any) -> dict[str, Any]:
     """Train and sweep every model on one dataset over all seeds."""
     data = prepare(spec, protocol)
-    order = tuple(data.shapes)
+    order = data.modalities
     models: dict[str, dict[str, Any]] = {}
 
     def entry(name: str, kind: str, model: nn.Module, **about: Any) -> dict[str, Any]:
@@ -352,8 +327,8 @@ def run_dataset(spec: DatasetSpec, protocol: Protocol, fusions: Sequence[Variant
         e["flags"] = flags(e, chance)
     return {
         "modalities": list(order), "why": spec.why, "target": spec.target,
-        "n_classes": data.n_classes,
-        "n_train": int(data.train[1].shape[0]), "n_val": int(data.val[1].shape[0]),
+        "n_classes": data.n_outputs,
+        "n_train": int(data.train[1].shape[0]), "n_val": int(data.validation[1].shape[0]),
         "n_test": int(data.test[1].shape[0]), "chance": chance,
         "robustness_baseline": ENSEMBLE, "models": models,
     }

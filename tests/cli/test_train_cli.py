@@ -32,9 +32,10 @@ TINY = {
     "trainer": {"epochs": 4, "batch_size": 16, "lr": 0.01, "seeds": [0, 1]},
     "baselines": {"unimodal": True},
 }
-RESULT_KEYS = {"format", "config", "data", "model", "seeds", "runs", "seconds", "torch_version"}
-EVAL_KEYS = {"format", "run_dir", "task", "fusion", "seeds", "n_test_samples", "settings",
-             "model", "baseline", "comparison", "consistency", "pid"}
+RESULT_KEYS = {"kind", "interplay_version", "format", "config", "data", "model", "seeds", "runs",
+               "seconds", "torch_version"}
+EVAL_KEYS = {"kind", "interplay_version", "format", "run_dir", "task", "fusion", "seeds",
+             "n_test_samples", "settings", "model", "baseline", "comparison", "consistency", "pid"}
 
 
 def flat(text: str) -> str:
@@ -414,14 +415,14 @@ def test_unavailable_device_exits_2(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--noise-levels", "0"], "--noise-levels: give at least two levels"),
+        (["--noise-levels", "0"], "`noise_levels` must hold at least two levels"),
         (["--noise-levels", "1,0"], "`noise_levels` must be a non-empty, strictly increasing"),
         (["--noise-levels", "0,a"], "--noise-levels must be a comma-separated list of float"),
         (["--pid-modalities", "fou,pix"],
-         "--pid-modalities: 'pix' not in the run's modalities 'fou', 'kar'."),
+         "`pid_modalities`: 'pix' not in the run's modalities 'fou', 'kar'."),
         (["--pid-modalities", "fou,fou"], "name two different modalities"),
         (["--baseline", "unimodal:pix"],
-         "--baseline unimodal:pix: 'pix' not in the run's modalities"),
+         "`baseline`='unimodal:pix': 'pix' not in the run's modalities"),
         (["--clusters", "1"], "--clusters must be at least 2"),
         (["--repeats", "0"], "--repeats must be at least 1"),
     ],

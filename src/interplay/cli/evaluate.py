@@ -73,7 +73,7 @@ def evaluate_command(
     progress: ShowProgress = True,
 ) -> None:
     # torch and pydantic load only when this command runs (they slow every other command)
-    from ..training.evaluation import evaluate_run
+    from ..analysis.evaluation import evaluate_run
     from ..training.run import write_json
     check_json_target(json_out, inputs=(run_dir / "result.json", run_dir / "config.yaml"))
     if repeats < 1:
@@ -90,7 +90,7 @@ def evaluate_command(
         run_dir, noise_levels=levels, baseline=baseline, n_repeats=repeats, random_state=seed,
         pid_modalities=pair, n_clusters=clusters, n_components=components or None,
         device=device, progress=progress,
-    )
+    ).to_dict()
     target = json_out if json_out is not None else run_dir / "evaluation.json"
     write_output(target, lambda path: write_json(path, result))
     _print(result, target)

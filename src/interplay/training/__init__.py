@@ -9,7 +9,6 @@ from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
 from .config import RunConfig, config_from_dict, load_config
 from .data import MultimodalTensorDataset
 from .distributed import DistContext, setup_distributed, shutdown_distributed
-from .evaluation import evaluate_run, load_run
 from .run import run_training
 from .seeds import SeedSummary, seed_everything, summarize_seeds
 from .task import Task
@@ -25,9 +24,7 @@ __all__ = [
     "Trainer",
     "atomic_write",
     "config_from_dict",
-    "evaluate_run",
     "load_config",
-    "load_run",
     "run_training",
     "load_checkpoint",
     "save_checkpoint",

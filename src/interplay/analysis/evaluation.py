@@ -1,8 +1,10 @@
-"""Evaluation of a finished run directory (see :mod:`interplay.training.run`).
+"""Verification of a finished training run directory (see :mod:`interplay.training.run`).
 
 :func:`evaluate_run` reads the run back (checkpoints through the safe loader, never
 unpickling) and measures test accuracy, robustness curves against a baseline you name,
-cross-modal consistency and the PID of the model's predictions next to the data's.
+cross-modal consistency and the PID of the model's predictions next to the data's; it returns
+an :class:`EvaluationResult`. This module needs torch; :mod:`interplay.analysis` does not import
+it.
 """
 
 from __future__ import annotations
@@ -18,17 +20,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._json import jsonable as _jsonable
+from .. import __version__
+from .._json import JSONResult, jsonable
 from .._progress import progress_bar as _progress
-from ..analysis import (
-    cross_modal_consistency,
-    effective_robustness,
-    model_pid,
-    pid_agreement,
-    relative_robustness,
-    robustness_sweep,
-)
-from ..analysis.robustness import RobustnessResult
 from ..exceptions import DataFormatError, InvalidInputError, SmallSampleWarning
 from ..info.estimate import plugin_pid
 from ..info.estimate.cluster import cluster_labels, reduce_dimension
@@ -36,9 +30,9 @@ from ..models import (
     UnimodalEnsemble,
     UnimodalModel,
 )
-from .checkpoint import load_checkpoint
-from .config import RunConfig, config_from_dict
-from .run import (
+from ..training.checkpoint import load_checkpoint
+from ..training.config import RunConfig, config_from_dict
+from ..training.run import (
     RUN_FORMAT,
     RunData,
     _check_trainer,
@@ -46,8 +40,65 @@ from .run import (
     build_model,
     prepare_data,
 )
+from .model_pid import model_pid, pid_agreement
+from .robustness import (
+    RobustnessResult,
+    cross_modal_consistency,
+    effective_robustness,
+    relative_robustness,
+    robustness_sweep,
+)
 
 EVALUATION_FORMAT = "interplay-evaluation/1"
+
+
+@dataclass(frozen=True)
+class EvaluationResult(JSONResult):
+    """What :func:`evaluate_run` measured on the test part of a run.
+
+    Attributes
+    ----------
+    run_dir : str
+        The run directory (absolute).
+    task, fusion : str
+        Classification or regression; the fusion of the run's model.
+    seeds : list of int
+    n_test_samples : int
+    settings : dict
+        Noise levels, repeats, seed, baseline name and the noise model.
+    model : dict
+        Robustness aggregates over seeds (``clean``, ``dropped``, ``noisy``: mean and std)
+        and ``per_seed`` sweeps.
+    baseline : dict or None
+        The same for the baseline, with its ``name``.
+    comparison : dict or None
+        ``relative_robustness`` and ``effective_robustness`` per modality against the baseline.
+    consistency : list of dict or None
+        Cross-modal consistency per modality pair (classification).
+    pid : dict or None
+        Data PID, model PIDs and their agreement on one discretization (classification).
+    """
+
+    run_dir: str
+    task: str
+    fusion: str
+    seeds: list[int]
+    n_test_samples: int
+    settings: dict[str, Any]
+    model: dict[str, Any]
+    baseline: dict[str, Any] | None = None
+    comparison: dict[str, Any] | None = None
+    consistency: list[dict[str, Any]] | None = None
+    pid: dict[str, Any] | None = None
+
+    #: The ``kind`` of the JSON form (what ``interplay report`` renders).
+    kind = "evaluation"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, with ``kind``, ``interplay_version`` and ``format`` on top."""
+        body = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        return jsonable({"kind": self.kind, "interplay_version": __version__,
+                         "format": EVALUATION_FORMAT, **body})
 
 
 @dataclass
@@ -167,7 +218,7 @@ def _baseline_models(spec: str, run: LoadedRun, device: str | None) -> list[nn.M
     if spec == "ensemble" or spec.startswith("unimodal:"):
         if not run.config.baselines.unimodal:
             raise InvalidInputError(
-                f"--baseline {spec}: this run trained no unimodal baselines; set "
+                f"`baseline`={spec!r}: this run trained no unimodal baselines; set "
                 "`baselines: {unimodal: true}` in the config, or name another run directory."
             )
         if spec == "ensemble":
@@ -176,14 +227,14 @@ def _baseline_models(spec: str, run: LoadedRun, device: str | None) -> list[nn.M
                                       for m in run.data.modalities},
                                      combine=combine).eval() for s in seeds]
         modality = spec.split(":", 1)[1]
-        _pick(modality, run.data.modalities, f"--baseline {spec}", "the run's modalities")
+        _pick(modality, run.data.modalities, f"`baseline`={spec!r}", "the run's modalities")
         return [run.load_model(s, modality) for s in seeds]
     other = load_run(spec, device=device)
     same = ("dataset", "split", "target", "task")
     differ = [k for k in same if getattr(other.config, k) != getattr(run.config, k)]
     if differ or not set(other.data.modalities) <= set(run.data.modalities):
         raise InvalidInputError(
-            f"--baseline {spec}: the baseline must be trained on the same data, split, target "
+            f"`baseline`={spec!r}: the baseline must be trained on the same data, split, target "
             f"and task with modalities among {list(run.data.modalities)}; it differs in "
             f"{', '.join(differ) or 'its modalities ' + str(list(other.data.modalities))}."
         )
@@ -232,7 +283,7 @@ def evaluate_run(
     n_components: int | None = 2,
     device: str | None = None,
     progress: bool = True,
-) -> dict[str, Any]:
+) -> EvaluationResult:
     """Test accuracy, robustness, consistency and PID of every seed's model of a run.
 
     Parameters
@@ -262,18 +313,20 @@ def evaluate_run(
 
     Returns
     -------
-    dict
-        JSON-ready: ``model`` and ``baseline`` (robustness aggregates over seeds and per seed,
-        consistency), ``comparison`` (relative/effective robustness per modality), ``pid``.
+    EvaluationResult
+        ``model`` and ``baseline`` (robustness aggregates over seeds and per seed),
+        ``comparison`` (relative/effective robustness per modality), ``consistency``, ``pid``;
+        ``to_dict()``/``to_json()`` give the JSON form.
     """
     run = load_run(run_dir, device=device)
     levels = [float(v) for v in noise_levels]
     if len(levels) < 2:
-        raise InvalidInputError(f"--noise-levels: give at least two levels, got {levels}.")
+        raise InvalidInputError(f"`noise_levels` must hold at least two levels, got {levels}.")
     pair = list(pid_modalities) if pid_modalities else list(run.data.modalities[:2])
-    _pick(pair, run.data.modalities, "--pid-modalities", "the run's modalities")
+    _pick(pair, run.data.modalities, "`pid_modalities`", "the run's modalities")
     if len(pair) != 2 or pair[0] == pair[1]:
-        raise InvalidInputError(f"--pid-modalities: name two different modalities, got {pair}.")
+        raise InvalidInputError(
+            f"`pid_modalities` must name two different modalities, got {pair}.")
     inputs, y_t = run.data.test
     dev = torch.device(run.config.trainer.device)
     inputs = {m: x.to(dev) for m, x in inputs.items()}
@@ -285,37 +338,35 @@ def evaluate_run(
                                          random_state, bar, "model")
         base_sweeps = _sweep_all(base_models, run, inputs, y, levels, n_repeats, random_state,
                                  bar, "baseline")[0] if base_models else []
-    classification = run.config.task == "classification"
-    out: dict[str, Any] = {
-        "format": EVALUATION_FORMAT, "run_dir": str(run.path.resolve()),
-        "task": run.config.task, "fusion": run.config.fusion.name,
-        "seeds": list(run.config.trainer.seeds), "n_test_samples": int(len(y)),
-        "settings": {"noise_levels": levels, "n_repeats": n_repeats,
-                     "random_state": random_state, "baseline": baseline,
-                     "noise": "gaussian, scaled by the std of each modality's model input"},
-        "model": {**_aggregate(sweeps), "per_seed": [s.to_dict() for s in sweeps]},
-        "baseline": None, "comparison": None, "consistency": None, "pid": None,
-    }
+    model = {**_aggregate(sweeps), "per_seed": [s.to_dict() for s in sweeps]}
+    base: dict[str, Any] | None = None
+    comparison: dict[str, Any] | None = None
+    consistency: list[dict[str, Any]] | None = None
+    pid: dict[str, Any] | None = None
     if base_sweeps:
-        out["baseline"] = {"name": baseline, **_aggregate(base_sweeps),
-                           "per_seed": [s.to_dict() for s in base_sweeps]}
-        model_mean, base_mean = out["model"]["noisy"], out["baseline"]["noisy"]
-        comparison: dict[str, Any] = {"relative_robustness": {}, "effective_robustness": {}}
+        base = {"name": baseline, **_aggregate(base_sweeps),
+                "per_seed": [s.to_dict() for s in base_sweeps]}
+        comparison = {"relative_robustness": {}, "effective_robustness": {}}
         for m in run.data.modalities:
-            f, b = model_mean[m]["mean"], base_mean[m]["mean"]
+            f, b = model["noisy"][m]["mean"], base["noisy"][m]["mean"]
             comparison["effective_robustness"][m] = effective_robustness(f, b, levels)
             try:
                 comparison["relative_robustness"][m] = relative_robustness(f, b, levels)
             except InvalidInputError:  # a baseline area <= 0 (e.g. negative-MSE curves)
                 comparison["relative_robustness"][m] = None
-        out["comparison"] = comparison
-    if classification:
+    if run.config.task == "classification":
         batch = 4 * run.config.trainer.batch_size
         per_seed = [cross_modal_consistency(_Predictor(mod, run.data.modalities, batch), inputs,
                                             mask_order=run.data.modalities) for mod in models]
-        out["consistency"] = [
+        consistency = [
             {"modalities": list(pair_), "mean": float(np.mean([c[pair_] for c in per_seed])),
              "per_seed": [c[pair_] for c in per_seed]} for pair_ in per_seed[0]]
-        out["pid"] = _pid_section(run, predictions, pair, n_clusters, n_components,
-                                  random_state)
-    return _jsonable(out)
+        pid = _pid_section(run, predictions, pair, n_clusters, n_components, random_state)
+    return EvaluationResult(
+        run_dir=str(run.path.resolve()), task=run.config.task, fusion=run.config.fusion.name,
+        seeds=list(run.config.trainer.seeds), n_test_samples=int(len(y)),
+        settings={"noise_levels": levels, "n_repeats": n_repeats,
+                  "random_state": random_state, "baseline": baseline,
+                  "noise": "gaussian, scaled by the std of each modality's model input"},
+        model=jsonable(model), baseline=jsonable(base), comparison=jsonable(comparison),
+        consistency=jsonable(consistency), pid=jsonable(pid))
