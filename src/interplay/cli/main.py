@@ -45,9 +45,10 @@ def _root(
 
 
 def _register_all() -> None:
-    from . import analyze, datasets, dynamics, evaluate, quantify, recommend, report, train
+    from . import align, analyze, datasets, dynamics, evaluate, quantify, recommend, report, train
 
     quantify.register(app)
+    align.register(app)
     datasets.register(app)
     train.register(app)
     evaluate.register(app)
