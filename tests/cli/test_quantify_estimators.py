@@ -116,7 +116,7 @@ def test_auto_keeps_the_plugin_estimator_for_discrete_columns(capsys):
         (["--estimator", "copula", "--device", "cpu"], "applies to --estimator flow or batch"),
         (["--estimator", "flow", "--max-epochs", "0"], "--max-epochs must be at least 1"),
         (["--estimator", "gaussian", "--bootstrap", "10", "--n-jobs", "0"], "--n-jobs must be"),
-        (["--estimator", "gaussian", "--bootstrap", "1"], "`n_bootstrap` must be >= 2"),
+        (["--estimator", "gaussian", "--bootstrap", "1"], "--bootstrap must be >= 2"),
         (["--estimator", "cluster", "--clusters", "1"], "--clusters must be at least 2"),
         (["--estimator", "cluster", "--components", "-1"], "--components must be 0"),
         (["--estimator", "gaussian", "--bias-correction", "--bootstrap", "10"],
@@ -124,7 +124,7 @@ def test_auto_keeps_the_plugin_estimator_for_discrete_columns(capsys):
         (["--estimator", "cluster", "--permutations", "10"], "for the plug-in estimator"),
         (["--estimator", "gaussian", "--method", "ccs"], "method"),
         (["--estimator", "batch", "--method", "mmi"],
-         "`method` 'mmi' is not available with the 'batch' estimator"),
+         "--method 'mmi' is not available with the 'batch' estimator"),
     ],
 )
 def test_bad_estimator_options_exit_2_and_write_nothing(tmp_path, gaussian_csv, capsys, extra,
