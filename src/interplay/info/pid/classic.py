@@ -8,10 +8,10 @@ import warnings
 
 import numpy as np
 from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix, hstack, identity
 
 from ..._validation import check_float, check_int
-from ...exceptions import ConvergenceWarning
+from ...exceptions import ConvergenceError, ConvergenceWarning
 from .base import RedundancyMeasure, marginal_mis
 from .result import SolverDiagnostics
 
@@ -84,12 +84,16 @@ class CCS(RedundancyMeasure):
         Largest marginal residual accepted from the maximum-entropy fit (default 1e-12).
     max_iter : int
         Maximum sweeps of iterative proportional fitting (default 10000).
+    max_seconds : float
+        Time allowed to the linear program that finds the support when it is needed (default
+        60 s); beyond it a :class:`~interplay.exceptions.ConvergenceError` says so.
 
     Notes
     -----
     The maximum-entropy distribution may need zeros where every pairwise marginal is positive
     (e.g. ``w``: 001, 010, 100). Iterative proportional fitting converges sublinearly there, so
-    its support is first found exactly by linear programming, then IPF runs on that support.
+    when a first run of IPF has not converged, the support is found exactly by one linear
+    program, then IPF runs on that support.
     """
 
     name = "ccs"
@@ -99,13 +103,18 @@ class CCS(RedundancyMeasure):
     #: Local quantities smaller than this (nats) count as zero when comparing signs.
     ZERO = 1e-9
 
-    def __init__(self, tol: float = 1e-12, max_iter: int = 10_000) -> None:
+    def __init__(
+        self, tol: float = 1e-12, max_iter: int = 10_000, max_seconds: float = 60.0
+    ) -> None:
         self.tol = check_float(tol, "tol", low=0.0, low_open=True)
         self.max_iter = check_int(max_iter, "max_iter", minimum=1)
+        self.max_seconds = check_float(max_seconds, "max_seconds", low=0.0, low_open=True)
 
     def redundancy(self, p: np.ndarray) -> tuple[float, SolverDiagnostics | None]:
         start = time.perf_counter()
-        q, sweeps, residual = pairwise_maxent(p, tol=self.tol, max_iter=self.max_iter)
+        q, sweeps, residual = pairwise_maxent(
+            p, tol=self.tol, max_iter=self.max_iter, max_seconds=self.max_seconds
+        )
         converged = residual <= self.tol
         if not converged:
             warnings.warn(
@@ -138,15 +147,37 @@ class CCS(RedundancyMeasure):
 
 
 def pairwise_maxent(
-    p: np.ndarray, *, tol: float = 1e-12, max_iter: int = 10_000
+    p: np.ndarray, *, tol: float = 1e-12, max_iter: int = 10_000, max_seconds: float = 60.0
 ) -> tuple[np.ndarray, int, float]:
     """Maximum-entropy pmf with the pairwise marginals of ``p[x1, x2, y]``.
 
+    Iterative proportional fitting (IPF) from the uniform pmf on the cells where every pairwise
+    marginal is positive converges to it; quickly (linearly) when it is positive on all those
+    cells, which is the common case. When it has not converged after ``_FAST_SWEEPS`` sweeps,
+    its support is found exactly by one linear program (at most ``max_seconds``) and IPF runs
+    on that support.
+
     Returns the pmf, the number of IPF sweeps and the largest marginal residual.
     """
-    support = _maxent_support(p)
-    q = support / support.sum()
     targets = [p.sum(axis=ax, keepdims=True) for ax in (2, 1, 0)]
+    candidates = (targets[0] > 0) & (targets[1] > 0) & (targets[2] > 0)
+    q, sweeps, residual = _ipf(candidates / candidates.sum(), targets, tol, min(max_iter,
+                                                                             _FAST_SWEEPS))
+    if residual <= tol or sweeps >= max_iter:
+        return q, sweeps, residual
+    support = _maxent_support(p, candidates, max_seconds)
+    q, more, residual = _ipf(support / support.sum(), targets, tol, max_iter - sweeps)
+    return q, sweeps + more, residual
+
+
+#: IPF sweeps tried on all candidate cells before the support is found by linear programming.
+_FAST_SWEEPS = 500
+
+
+def _ipf(
+    q: np.ndarray, targets: list[np.ndarray], tol: float, max_iter: int
+) -> tuple[np.ndarray, int, float]:
+    """Iterative proportional fitting of ``q`` to the pairwise marginals ``targets``."""
     residual = math.inf
     sweeps = 0
     while sweeps < max_iter:
@@ -163,38 +194,46 @@ def pairwise_maxent(
     return q, sweeps, residual
 
 
-def _maxent_support(p: np.ndarray) -> np.ndarray:
+def _maxent_support(p: np.ndarray, candidates: np.ndarray, max_seconds: float) -> np.ndarray:
     """Boolean mask of the cells some pmf with the pairwise marginals of ``p`` makes positive.
 
     The maximum-entropy solution lies in the relative interior of that polytope, so its support
-    is the union of the supports of all feasible pmfs. ``p`` is feasible; further cells are
-    added while a linear program can put mass on them.
+    is the union of the supports of all feasible pmfs. One linear program finds it: over the
+    cone ``{(q, s) : A q = s b, q >= 0, s >= 0}`` (``A q = b`` the marginal constraints),
+    maximise ``sum t`` with ``t <= q`` and ``0 <= t <= 1``. Any cell that some feasible pmf
+    makes positive reaches ``q >= 1`` on a scaled copy of it, and the sum of such copies stays
+    in the cone, so at the optimum ``t = 1`` on exactly those cells.
     """
-    m12, m1y, m2y = p.sum(axis=2), p.sum(axis=1), p.sum(axis=0)
-    candidates = (m12[:, :, None] > 0) & (m1y[:, None, :] > 0) & (m2y[None, :, :] > 0)
     known = p > 0
-    cells = np.argwhere(candidates)
     if known[candidates].all():
         return known
+    cells = np.argwhere(candidates)
     n1, n2, ny = p.shape
-    col = np.arange(len(cells))
-    rows = [
+    n = len(cells)
+    rows = np.concatenate([
         cells[:, 0] * n2 + cells[:, 1],
         n1 * n2 + cells[:, 0] * ny + cells[:, 2],
         n1 * n2 + n1 * ny + cells[:, 1] * ny + cells[:, 2],
-    ]
-    a_eq = coo_matrix(
-        (np.ones(3 * len(cells)), (np.concatenate(rows), np.tile(col, 3))),
-        shape=(n1 * n2 + n1 * ny + n2 * ny, len(cells)),
-    ).tocsr()
-    b_eq = np.concatenate([m12.ravel(), m1y.ravel(), m2y.ravel()])
-    while True:
-        open_cells = ~known[candidates]
-        if not open_cells.any():
-            return known
-        res = linprog(-open_cells.astype(float), A_eq=a_eq, b_eq=b_eq, bounds=(0, None),
-                      method="highs")
-        if res.status != 0 or -res.fun <= 1e-12:
-            return known
-        gained = open_cells & (res.x > 1e-12)
-        known[tuple(cells[gained].T)] = True
+    ])
+    b = np.concatenate([p.sum(axis=2).ravel(), p.sum(axis=1).ravel(), p.sum(axis=0).ravel()])
+    used = np.flatnonzero(b > 0)  # rows of zero marginals hold no candidate cell
+    a = coo_matrix((np.ones(3 * n), (rows, np.tile(np.arange(n), 3))), shape=(b.size, n))
+    a = a.tocsr()[used]
+    a_eq = hstack([a, csr_matrix((used.size, n)), csr_matrix(-b[used, None])]).tocsr()
+    a_ub = hstack([-identity(n), identity(n), csr_matrix((n, 1))]).tocsr()
+    start = time.perf_counter()
+    res = linprog(
+        np.concatenate([np.zeros(n), -np.ones(n), [0.0]]), A_ub=a_ub, b_ub=np.zeros(n),
+        A_eq=a_eq, b_eq=np.zeros(used.size),
+        bounds=[(0, None)] * n + [(0, 1)] * n + [(0, None)], method="highs",
+        options={"time_limit": max_seconds},
+    )
+    if res.status != 0:
+        raise ConvergenceError(
+            f"I_ccs: the linear program that finds the support of the maximum-entropy "
+            f"distribution of a {n1} x {n2} x {ny} table ({n} cells) stopped after "
+            f"{time.perf_counter() - start:.0f} s ({res.message.strip()}). Allow more time with "
+            "max_seconds, use fewer values per variable, or another method (broja, mmi)."
+        )
+    known[tuple(cells[res.x[n : 2 * n] > 0.5].T)] = True
+    return known
