@@ -31,6 +31,7 @@ def test_each_kind_loads_cleanly_in_chromium(browser, assert_clean_page, tmp_pat
     assert check.title == "interplay report"
 
 
+@pytest.mark.slow
 def test_all_kinds_on_one_page(browser, assert_clean_page, tmp_path):
     page = tmp_path / "all.html"
     page.write_text(render_report([load_result(DATA / n) for n in FIXTURES]), encoding="utf-8")

@@ -426,11 +426,12 @@ def _train(run: Run, source: Source, rec: dict[str, Any], preset: dict[str, Any]
 
 def _evaluate(run: Run, rec: dict[str, Any], preset: dict[str, Any],
               seed: int) -> dict[str, Any]:
-    from .. import evaluate_run
+    from ..analysis.evaluation import evaluate_run
 
     result = evaluate_run(run.out / "train", noise_levels=preset["noise_levels"],
                           baseline="ensemble", n_repeats=preset["repeats"], random_state=seed,
-                          pid_modalities=rec["profile"]["modalities"], progress=run.progress)
+                          pid_modalities=rec["profile"]["modalities"],
+                          progress=run.progress).to_dict()
     run.write("evaluation.json", "evaluation", result)
     return result
 

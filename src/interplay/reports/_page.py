@@ -57,6 +57,8 @@ def provenance_rows(loaded: LoadedResult) -> list[tuple[str, str]]:
             ("result kind", loaded.kind + (" (recognised from its keys: the file has no "
                                            "\"kind\" field)" if loaded.detected else "")),
             ("interplay version", str(data.get("interplay_version", "not recorded")))]
+    if recorded.get("data_sha256") and recorded.get("data_hash_of"):
+        recorded["data_sha256"] = f"{recorded['data_sha256']} (of {recorded['data_hash_of']})"
     for key, label in PROVENANCE_FIELDS:
         value = recorded.get(key)
         rows.append((label, "not recorded" if value in (None, "", {}, []) else _text(value)))

@@ -80,7 +80,7 @@ def build(data: Mapping[str, Any]) -> dict[str, Any]:
     if len(pairs) <= 15:
         figures.append(draw(
             lambda fig, ax: _paint_pairs(ax, pairs, labels, unit),
-            width=min(1.0 + 0.6 * len(pairs), 10), height=3.2,
+            width=min(max(3.5, 1.0 + 0.6 * len(pairs)), 10), height=3.2,
             alt="PID atoms per pair with bootstrap intervals",
             caption=(f"The four PID atoms of each pair (X1, X2) about {target}, in {unit}"
                      + ("; whiskers: 95% bootstrap intervals." if any(
