@@ -138,3 +138,15 @@ def test_bad_chunk_and_client(related):
         mutual_knn(x, y, 3, chunk_size=0)
     with pytest.raises(InvalidInputError, match="dask.distributed.Client"):
         mutual_knn(x, y, 3, client="localhost:8786")
+
+
+def test_ties_keep_the_lowest_indices_and_match_the_direct_rule():
+    rng = np.random.default_rng(2)
+    bits = rng.integers(0, 2, size=(60, 3)) * 2.0 - 1.0  # 8 distinct rows: many exact ties
+    other = rng.standard_normal((60, 4))
+    want = direct_neighbours(bits, 7)
+    assert knn_indices(bits, 7, ordered=True).tolist() == want
+    assert knn_indices(bits, 7, ordered=True, chunk_size=5).tolist() == want
+    got = mutual_knn(bits, other, 7)
+    nb = direct_neighbours(other, 7)
+    assert got == pytest.approx(np.mean([len(set(want[i]) & set(nb[i])) for i in range(60)]) / 7)
