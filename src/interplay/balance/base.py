@@ -7,6 +7,7 @@ A training step of :class:`~interplay.training.Task` and
     output = model(inputs, mask=mask)
     terms = objective(output, inputs, target)
     terms |= balancer.extra_terms(output, inputs, target)           # added to the loss
+    logged = balancer.metrics(output, inputs, target)                # logged only
     balancer.backward(loss, terms)                                   # default loss.backward()
     balancer.after_backward(groups)                                  # e.g. rescale gradients
     (gradient clipping)
@@ -91,6 +92,9 @@ class Balancer(nn.Module):
     min_modalities: ClassVar[int] = 2
     #: Whether the model must take a ``mask`` and expose ``decode(embeddings, mask)``.
     needs_decode: ClassVar[bool] = False
+    #: What the method changes: the ``"batch"`` the model sees, the ``"loss"`` (extra
+    #: terms), the ``"gradients"`` (hooks); the contract tests check each claim.
+    acts_on: ClassVar[frozenset[str]] = frozenset()
     #: Whether the method works under DistributedDataParallel (it must not call
     #: ``torch.autograd.grad`` on the model's graph).
     supports_distributed: ClassVar[bool] = True
@@ -147,6 +151,8 @@ class Balancer(nn.Module):
     term_names: tuple[str, ...] = ()
     #: Names of per-step values :meth:`after_backward` returns (logged for training only).
     step_names: tuple[str, ...] = ()
+    #: Names of the values :meth:`metrics` returns (logged, not added to the loss).
+    metric_names: tuple[str, ...] = ()
 
     def transform_batch(self, inputs: dict[str, torch.Tensor], mask: torch.Tensor | None,
                         training: bool) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
@@ -156,6 +162,12 @@ class Balancer(nn.Module):
     def extra_terms(self, output: Any, batch: Mapping[str, torch.Tensor],
                     target: Any) -> dict[str, torch.Tensor]:
         """Loss terms added to the objective's total (each logged under its name)."""
+        return {}
+
+    def metrics(self, output: Any, batch: Mapping[str, torch.Tensor],
+                target: Any) -> dict[str, torch.Tensor]:
+        """Values to log for the step (detached; not part of the loss); called after
+        :meth:`extra_terms`."""
         return {}
 
     def backward(self, loss: torch.Tensor, terms: Mapping[str, torch.Tensor]) -> None:

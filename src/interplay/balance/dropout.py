@@ -72,6 +72,7 @@ class ModalityDropout(Balancer):
 
     name = "modality_dropout"
     description = "Drop whole modalities of training samples at random (ModDrop)."
+    acts_on = frozenset({"batch"})
 
     def __init__(self, p: float = 0.3) -> None:
         super().__init__()

@@ -162,7 +162,7 @@ class Task(nn.Module):
         names = list(getattr(self.objective, "term_names", ()) or ())
         names += [n for n in self._seen_terms if n not in names]
         if self.balancer is not None:
-            names += list(self.balancer.term_names)
+            names += [*self.balancer.term_names, *self.balancer.metric_names]
         return names
 
     @property
@@ -230,6 +230,10 @@ class Task(nn.Module):
             )
         self._live_terms = {**named, **extra} if self.training else {}
         result.update({k: v.detach() for k, v in {**named, **extra}.items()})
+        if self.balancer is not None:
+            with torch.no_grad():
+                result.update({k: torch.as_tensor(v).detach() for k, v in
+                               self.balancer.metrics(output, batch, target).items()})
         if self._metrics:
             with torch.no_grad():
                 self._add_metrics(result, output, target, mask)
