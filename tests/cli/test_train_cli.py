@@ -57,14 +57,6 @@ def quiet_main(*args: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """A finished tiny run: late fusion of two mfeat views, 2 seeds, unimodal baselines."""

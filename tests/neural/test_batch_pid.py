@@ -23,8 +23,6 @@ from interplay.neural import batch as batch_module  # noqa: E402
 from interplay.neural.batch import batch_pid  # noqa: E402
 from interplay.neural.sinkhorn import log_sinkhorn, sinkhorn  # noqa: E402
 
-torch.set_num_threads(1)
-
 #: Small networks and few epochs keep every fit to about a second on one core.
 FAST = {"hidden": 32, "classifier_epochs": 15, "align_epochs": 2, "progress": False}
 

@@ -24,14 +24,6 @@ from interplay.neural.flow import flow_pid, gaussianity  # noqa: E402
 ATOMS = ("redundancy", "unique1", "unique2", "synergy")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _max_error(result, truth):
     return max(abs(result.atoms[a] - truth[a]) for a in ATOMS)
 

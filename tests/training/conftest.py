@@ -34,15 +34,6 @@ def make_xor(n: int, seed: int):
     return {"a": a, "b": b}, y
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models run fastest single-threaded (and do not fight other jobs for cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture
 def net_cls():
     return TwoModalNet

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from .._json import JSONResult, jsonable
+from .._threads import large_model, sized_work
 from .._validation import check_float, check_int
 from ..exceptions import InvalidInputError
 
@@ -96,6 +97,8 @@ class RobustnessResult(JSONResult):
         return jsonable(asdict(self))
 
 
+@sized_work(lambda predict_fn, *args, **kwargs: hasattr(predict_fn, "parameters")
+            and large_model(predict_fn))  # forward passes of a small model: one thread
 def robustness_sweep(
     predict_fn: PredictFn,
     inputs: Mapping[str, ArrayLike],

@@ -48,7 +48,9 @@ Threads = Annotated[
 
 
 def with_threads(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``command`` with a ``--threads`` option; it runs inside :func:`interplay._threads.threads`.
+    """``command`` with a ``--threads`` option; it runs under the thread policy for small work
+    (:func:`interplay._threads.policy`, which large work inside raises) and with the count of
+    ``--threads`` when given.
 
     Register it as ``app.command(...)(with_threads(command))``.
     """
@@ -58,10 +60,10 @@ def with_threads(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def wrapper(*args: Any, threads: int | None = None, **kwargs: Any) -> Any:
-        from .._threads import check_threads
+        from .._threads import check_threads, policy
         from .._threads import threads as thread_count
 
-        with thread_count(check_threads(threads, "--threads")):
+        with thread_count(check_threads(threads, "--threads")), policy():
             return command(*args, **kwargs)
 
     wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
