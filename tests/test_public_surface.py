@@ -80,6 +80,9 @@ def test_import_interplay_loads_nothing_heavy(tmp_path):
 def test_info_imports_neither_rich_nor_pandas(tmp_path):
     code = ("import sys, interplay.info.estimate, interplay.info.pid, interplay.info.samples, "
             "interplay.estimators.registry, interplay.analysis.robustness\n"
+            "from interplay.info.estimate import plugin_pid\n"
+            "plugin_pid([0, 1, 0, 1] * 50, [0, 0, 1, 1] * 50, [0, 1, 1, 0] * 50, "
+            "n_bootstrap=3, progress=True)\n"  # encodes samples; a bar only on a terminal
             "print(sorted(m for m in ('rich', 'pandas', 'torch') if m in sys.modules))")
     out = _python(code)
     assert out.returncode == 0, out.stderr

@@ -101,13 +101,12 @@ def encode(*columns: Any, name: str = "columns") -> Encoded:
 
 
 def _split_columns(values: Any, name: str) -> list[Any]:
-    import pandas as pd  # loaded on first use: `import interplay.info` stays light
-
-    if isinstance(values, pd.DataFrame):
+    # pandas objects are recognised by their attributes: info/ never imports pandas itself
+    if hasattr(values, "iloc") and getattr(values, "ndim", None) == 2:  # a DataFrame
         if values.shape[1] == 0:
             raise InvalidInputError(f"`{name}` is a DataFrame without columns.")
         return [values.iloc[:, j] for j in range(values.shape[1])]
-    if isinstance(values, (pd.Series, pd.Categorical, pd.Index)):
+    if _is_pandas_column(values):  # Series, Index, Categorical
         return [values]
     if isinstance(values, (str, bytes)) or np.isscalar(values):
         raise InvalidInputError(
@@ -123,32 +122,62 @@ def _split_columns(values: Any, name: str) -> list[Any]:
     if arr.ndim == 2 and arr.shape[1] == 0:
         raise InvalidInputError(f"`{name}` has shape {arr.shape}: no columns.")
     if arr.ndim in (1, 2):
-        cols = [arr] if arr.ndim == 1 else [arr[:, j] for j in range(arr.shape[1])]
-        # object columns (from lists) get their element type inferred, e.g. int64
-        return [pd.Series(c.tolist()) if c.dtype == object else c for c in cols]
+        return [arr] if arr.ndim == 1 else [arr[:, j] for j in range(arr.shape[1])]
     raise InvalidInputError(
         f"`{name}` must be 1-D (n_samples,) or 2-D (n_samples, n_columns), got shape "
         f"{arr.shape}."
     )
 
 
-def _factorize(col: Any, name: str, j: int) -> tuple[np.ndarray, list[Any]]:
-    import pandas as pd
+def _is_pandas_column(values: Any) -> bool:
+    return (not isinstance(values, np.ndarray) and hasattr(values, "dtype")
+            and getattr(values, "ndim", None) == 1)
 
-    if isinstance(col, np.ndarray) and col.dtype.kind == "f" and not np.all(np.isfinite(col)):
-        missing = ~np.isfinite(col)
-    else:
-        missing = np.asarray(pd.isna(col), dtype=bool)
+
+def _factorize(col: Any, name: str, j: int) -> tuple[np.ndarray, list[Any]]:
+    categorical = getattr(col, "cat", col)  # a categorical Series, or a Categorical itself
+    if hasattr(categorical, "codes") and hasattr(categorical, "categories"):
+        raw = np.asarray(categorical.codes, dtype=np.int64)
+        _refuse_missing(raw < 0, name, j)
+        used, codes = np.unique(raw, return_inverse=True)  # categories in their own order
+        return codes.reshape(-1), [_python(categorical.categories[i]) for i in used]
+    arr = np.asarray(col)
+    _refuse_missing(_missing(arr), name, j)
+    try:
+        uniques, codes = np.unique(arr, return_inverse=True)
+    except TypeError:  # values of mixed types that do not sort: codes by first appearance
+        index: dict[Any, int] = {}
+        codes = np.fromiter((index.setdefault(v, len(index)) for v in arr.tolist()),
+                            dtype=np.int64, count=arr.size)
+        uniques = np.array(list(index), dtype=object)
+    return codes.reshape(-1).astype(np.int64), [_python(u) for u in uniques]
+
+
+def _missing(arr: np.ndarray) -> np.ndarray:
+    """NaN and infinities; None, pandas' NA and NaT in object columns; NaT in datetimes."""
+    if arr.dtype.kind in "fc":
+        return ~np.isfinite(arr)
+    if arr.dtype.kind in "mM":
+        return np.isnat(arr)
+    if arr.dtype.kind != "O":
+        return np.zeros(arr.shape, dtype=bool)
+    return np.fromiter((_is_missing(v) for v in arr.tolist()), dtype=bool, count=arr.size)
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def _refuse_missing(missing: np.ndarray, name: str, j: int) -> None:
     if missing.any():
         raise InvalidInputError(
             f"`{name}` (column {j}) has {int(missing.sum())} missing or infinite value(s), the "
             f"first at row {int(np.argmax(missing))}. Drop or impute those rows first."
         )
-    try:
-        codes, uniques = pd.factorize(col, sort=True)
-    except TypeError:
-        codes, uniques = pd.factorize(col, sort=False)
-    return np.asarray(codes, dtype=np.int64), [_python(u) for u in np.asarray(uniques)]
 
 
 def _python(value: Any) -> Any:
