@@ -32,7 +32,7 @@ def test_no_position_sees_the_future(layers, heads, switches):
         with torch.no_grad():
             a, b = model(x), model(y)
         torch.testing.assert_close(a.logits[:, :t0], b.logits[:, :t0], rtol=0, atol=1e-6)
-        for att_a, att_b in zip(a.attention, b.attention):
+        for att_a, att_b in zip(a.attention, b.attention, strict=True):
             torch.testing.assert_close(att_a[..., :t0, :], att_b[..., :t0, :], rtol=0, atol=1e-6)
         # the changed position and later ones do see it (the check could fail)
         assert not torch.allclose(a.logits[:, t0:], b.logits[:, t0:], atol=1e-4)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,7 +40,7 @@ def markov_command(
     layers: Annotated[int, typer.Option("--layers", help="Transformer layers.",
                                         show_default=False)],
     heads: Annotated[int, typer.Option("--heads", help="Attention heads per layer.")] = 1,
-    steps: Annotated[int, typer.Option("--steps", help="Training steps.")] = 2000,
+    steps: Annotated[int, typer.Option("--steps", help="Training steps.")] = 1500,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the model, data and "
                                       "evaluation set.")] = 0,
     alphabet_size: Annotated[int, typer.Option("--alphabet-size",
@@ -51,7 +50,7 @@ def markov_command(
     alpha: Annotated[float, typer.Option("--alpha", help="Dirichlet prior of the transition "
                                          "rows and the estimator's pseudo-count (> 0).")] = 1.0,
     width: Annotated[int, typer.Option("--width", help="Model width d_model.")] = 32,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Sequences per step.")] = 64,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Sequences per step.")] = 32,
     lr: Annotated[float, typer.Option("--lr", help="Peak AdamW learning rate.")] = 3e-3,
     mlp: Annotated[bool, typer.Option("--mlp/--no-mlp", help="MLP after each attention.")] = True,
     layer_norm: Annotated[bool, typer.Option("--layer-norm/--no-layer-norm",
@@ -81,8 +80,9 @@ def markov_command(
     result = _train(cfg, progress)
     if json_out is not None:
         from .._atomic import atomic_write_text
+        from .._json import dumps
 
-        atomic_write_text(json_out, json.dumps(result, indent=1, allow_nan=False) + "\n")
+        atomic_write_text(json_out, dumps(result, indent=1) + "\n")
     _print(result, json_out)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._json import jsonable
 from .._threads import small_work
 from .._validation import check_float, check_int
 from ..exceptions import InvalidInputError
@@ -56,8 +57,8 @@ class MarkovConfig:
         Depth, heads per layer, width (defaults 2, 1, 32).
     mlp, layer_norm, relative_position : bool
         Model switches (all on by default).
-    steps : int, default 2000
-    batch_size : int, default 64
+    steps : int, default 1500
+    batch_size : int, default 32
     lr : float, default 3e-3
         Peak AdamW learning rate (linear warm-up over ``warmup`` of the steps, then cosine to 10%).
     weight_decay : float, default 1e-3
@@ -80,8 +81,8 @@ class MarkovConfig:
     mlp: bool = True
     layer_norm: bool = True
     relative_position: bool = True
-    steps: int = 2000
-    batch_size: int = 64
+    steps: int = 1500
+    batch_size: int = 32
     lr: float = 3e-3
     weight_decay: float = 1e-3
     warmup: float = 0.02
@@ -234,7 +235,7 @@ def train_markov(
                                        "attention_by_offset", "excess_by_position")}
     final["attention_example"] = [np.round(a[0], 4).tolist() for a in maps]
     final["example_sequence"] = evaluate.seqs[0, :-1].tolist()
-    return _json_ready({
+    return jsonable({
         "kind": RESULT_KIND,
         "interplay_version": __version__,
         "torch_version": torch.__version__,
@@ -248,13 +249,3 @@ def train_markov(
         "seconds": time.perf_counter() - t0,
     })
 
-
-def _json_ready(obj: Any) -> Any:
-    """``obj`` with NaN and infinities (e.g. an induction score with no matching key) as None."""
-    if isinstance(obj, dict):
-        return {k: _json_ready(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_json_ready(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
