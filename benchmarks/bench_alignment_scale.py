@@ -97,7 +97,7 @@ def main() -> None:
              "ratio (wall) | ratio (cpu) | peak RSS MiB (products' run) | value |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for dtype in args.dtypes:
-        for metric, task, n, d in (("mutual-kNN k=%d" % args.k, "knn", args.n_knn, args.d_knn),
+        for metric, task, n, d in ((f"mutual-kNN k={args.k}", "knn", args.n_knn, args.d_knn),
                                    ("debiased linear CKA", "cka", args.n_cka, args.d_cka)):
             ours = _run(task, n, d, args.k, dtype)
             bare = _run(task + "_products", n, d, args.k, dtype)

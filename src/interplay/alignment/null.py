@@ -56,7 +56,8 @@ def permutation_null(
     Parameters
     ----------
     metric : callable or str
-        ``metric(a, b, **options) -> float`` or the name of one in :data:`~interplay.alignment.METRICS`.
+        ``metric(a, b, **options) -> float``, or a metric name (see
+        :func:`~interplay.alignment.list_metrics`).
     a, b : row-paired feature arrays
     n_permutations : int
         Random shuffles of the rows of ``b``.

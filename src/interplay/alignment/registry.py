@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-
 from .._validation import check_choice
 from .cka import cka, cknna, svcca
 from .knn import chance_mutual_knn, cycle_knn, edit_distance_knn, lcs_knn, mutual_knn
