@@ -172,7 +172,8 @@ class AGM(_Modulation):
                 for m in self.modalities}
 
     def coefficients(self) -> dict[str, float]:
-        s = torch.tensor([self._scores[m] for m in self.modalities], dtype=torch.float64)
+        s = torch.tensor([self._scores[m] for m in self.modalities], dtype=torch.float64,
+                         device=self.running.device)
         n = int(self.steps)
         self.running.mul_(n / (n + 1)).add_(s / (n + 1))
         self.steps.add_(1)

@@ -138,7 +138,8 @@ class GradientBlending(Balancer):
         train, val = self._losses(logs, "train"), self._losses(logs, "val")
         if train is None or val is None:
             return {}
-        now = torch.tensor([train, val], dtype=torch.float64).T  # (k, 2): train, val
+        now = torch.tensor([train, val], dtype=torch.float64,
+                           device=self.reference.device).T  # (k, 2): train, val
         if (epoch + 1) % self.interval == 0:
             before = self.reference
             if bool(torch.isfinite(before).all()) and bool(torch.isfinite(now).all()):
