@@ -114,6 +114,8 @@ def test_without_torch_quantify_and_recommend_run(tmp_path):
     "interplay.flow_pid(x1, x2, x1[:, 0])",
     "interplay.quantify(x1, x2, x1[:, 0] + x2[:, 0], estimator='flow')",
     "interplay.quantify(x1, x2, np.arange(60) % 2, estimator='batch')",
+    "import interplay.models",
+    "import interplay.training",
 ])
 def test_without_torch_every_torch_path_names_the_extra(tmp_path, code):
     data = "rng = np.random.default_rng(0); x1, x2 = rng.normal(size=(2, 60, 2))"
@@ -123,3 +125,11 @@ def test_without_torch_every_torch_path_names_the_extra(tmp_path, code):
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("interplay.exceptions.MissingDependencyError"), last
     assert "interplay[models]" in last
+
+
+def test_without_torch_train_says_which_extra_to_install(tmp_path):
+    config = Path(__file__).resolve().parents[1] / "examples" / "configs" / "mfeat_late.yaml"
+    run = _python("", without_torch=True, tmp_path=tmp_path,
+                  args=("-m", "interplay", "train", str(config)))
+    assert run.returncode == 2
+    assert "interplay[models]" in run.stderr and "Traceback" not in run.stderr

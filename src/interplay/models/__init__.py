@@ -15,6 +15,7 @@ torch.Size([3, 4])
 and compare it with :class:`UnimodalModel` baselines and their :class:`UnimodalEnsemble`.
 """
 
+from .. import _torch  # noqa: F401  (torch, or an error naming the extra that installs it)
 from .baselines import UnimodalEnsemble, UnimodalModel
 from .encoders import (
     ConvEncoder,

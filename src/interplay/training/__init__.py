@@ -5,6 +5,7 @@ atomically and reads them safely, resumes exactly, and runs under PyTorch DDP wh
 ``torchrun``. :func:`summarize_seeds` reports metrics as mean ± std over seeds.
 """
 
+from .. import _torch  # noqa: F401  (torch, or an error naming the extra that installs it)
 from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
 from .config import RunConfig, config_from_dict, load_config
 from .data import MultimodalTensorDataset
