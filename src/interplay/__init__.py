@@ -51,10 +51,6 @@ _ELSEWHERE = {
     **dict.fromkeys(("flow_pid", "batch_pid"), "interplay.neural"),
 }
 
-#: Optional dependencies by top-level module name, and the extra that installs them.
-_EXTRAS = {"torch": "models", "zuko": "models", "sklearn": "data"}
-
-
 def __getattr__(name: str) -> Any:
     module = _PUBLIC.get(name) or _ELSEWHERE.get(name)
     if module is None:
@@ -62,14 +58,15 @@ def __getattr__(name: str) -> Any:
     try:
         value = getattr(import_module(module), name)
     except ModuleNotFoundError as exc:
-        missing = (exc.name or "").split(".")[0]
-        if missing not in _EXTRAS:
-            raise
+        from ._deps import EXTRAS
         from .exceptions import MissingDependencyError
 
+        missing = (exc.name or "").split(".")[0]
+        if missing not in EXTRAS:
+            raise
         raise MissingDependencyError(
             f"interplay.{name} needs {missing}, which is not installed: "
-            f"`pip install 'interplay[{_EXTRAS[missing]}]'`."
+            f"`pip install 'interplay[{EXTRAS[missing]}]'`."
         ) from exc
     globals()[name] = value
     return value
