@@ -29,6 +29,8 @@ FIXTURES = {
     "model_pid.json": "model_pid",
     "pairwise_sweep.json": "pairwise_pid",
     "cluster_sensitivity.json": "cluster_sensitivity",
+    "alignment.json": "alignment",
+    "dynamics_markov.json": "dynamics_markov",
 }
 
 
@@ -42,7 +44,7 @@ def test_each_fixture_is_read_as_its_kind(name, kind):
 def test_every_kind_that_commands_write_has_a_renderer():
     assert {"pid", "pairwise_pid", "cluster_sensitivity", "recommendation", "training_run",
             "evaluation", "robustness", "model_pid", "dataset_summary",
-            "analysis"} <= set(list_renderers())
+            "analysis", "alignment", "dynamics_markov"} <= set(list_renderers())
 
 
 @pytest.mark.parametrize("name", FIXTURES)
