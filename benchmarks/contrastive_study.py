@@ -208,12 +208,81 @@ def _embed(model: BindModel, data: dict[str, np.ndarray]) -> dict[str, np.ndarra
     return {m: v.numpy() for m, v in z.items()}
 
 
+def summarize(result: dict, figure: Path | None) -> str:
+    """Markdown tables (mean +- std over seeds) and, optionally, the FactorCL figure."""
+    lines = []
+    rows = result.get("factorcl", [])
+    if rows:
+        shares = sorted({r["unique_share"] for r in rows})
+        lines.append("| method | " + " | ".join(f"unique share {s:g}" for s in shares) + " |")
+        lines.append("|---" * (len(shares) + 1) + "|")
+        stats: dict[str, list[tuple[float, float]]] = {}
+        for m in METHODS:
+            cells = []
+            for s in shares:
+                acc = [r["accuracy"] for r in rows if r["method"] == m and r["unique_share"] == s]
+                cells.append((float(np.mean(acc)), float(np.std(acc))))
+            stats[m] = cells
+            lines.append(f"| {m} | " + " | ".join(f"{a:.3f} ± {d:.3f}" for a, d in cells) + " |")
+        for atom in ("redundancy", "unique1", "unique2", "synergy"):
+            vals = [np.mean([r[atom] for r in rows if r["unique_share"] == s
+                             and r["method"] == METHODS[0]]) for s in shares]
+            lines.append(f"| data PID: {atom} (bits) | " + " | ".join(f"{v:.3f}" for v in vals)
+                         + " |")
+        if figure is not None:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+
+            fig, ax = plt.subplots(figsize=(6, 3.6))
+            markers = "osD^vx"
+            for (m, cells), mk in zip(stats.items(), markers):
+                ax.errorbar(shares, [c[0] for c in cells], yerr=[c[1] for c in cells],
+                            marker=mk, capsize=3, label=m)
+            ax.set_xlabel("unique share r of the label (0 = shared factors, 1 = unique to X1)")
+            ax.set_ylabel("linear-probe test accuracy")
+            ax.set_title("FactorCL vs contrastive baselines (mean ± std, 3 seeds)")
+            ax.legend(fontsize=7, ncol=2)
+            fig.tight_layout()
+            fig.savefig(figure, dpi=120)
+            plt.close(fig)
+    b = result.get("binding")
+    if b:
+        lines.append("")
+        lines.append("| pair | model | R@1 | R@10 | median rank | mutual kNN | gap |")
+        lines.append("|---|---|---|---|---|---|---|")
+        keys = sorted({(r["pair"], r["model"]) for r in b["retrieval"]},
+                      key=lambda k: (k[0], ["untrained", "bound via pix", "direct pair"].index(
+                          k[1])))
+        for pair, model in keys:
+            sel = [r for r in b["retrieval"] if r["pair"] == pair and r["model"] == model]
+            cell = [f"{np.mean([r[k] for r in sel]):.3f} ± {np.std([r[k] for r in sel]):.3f}"
+                    for k in ("R@1", "R@10", "median_rank", "mutual_knn", "gap")]
+            lines.append(f"| {pair} | {model} | " + " | ".join(cell) + " |")
+        c = b["chance"]
+        lines.append(f"| any | chance | {c['R@1']:.3f} | {c['R@10']:.3f} | "
+                     f"{c['median_rank']:.0f} | | |")
+        lines.append("")
+        lines.append("| λ | signed gap fou–pix | fou→pix R@1 |")
+        lines.append("|---|---|---|")
+        for r in b["gap_sweep"]:
+            lines.append(f"| {r['lambda']:+.2f} | {r['gap']:+.3f} | {r['value']:.3f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/contrastive.json"))
     p.add_argument("--quick", action="store_true")
     p.add_argument("--part", choices=("a", "b", "both"), default="both")
+    p.add_argument("--summarize", type=Path, default=None,
+                   help="print the tables of an existing result JSON (no training)")
+    p.add_argument("--figure", type=Path, default=None, help="with --summarize: write the plot")
     args = p.parse_args()
+    if args.summarize is not None:
+        print(summarize(json.loads(args.summarize.read_text()), args.figure))
+        return
     torch.set_num_threads(1)
     t0 = time.perf_counter()
     if args.quick:
