@@ -132,8 +132,9 @@ def bootstrap_pid(
                           n_bootstrap=n_rep, confidence=conf, **options)
         resampled = ("held-out minibatches, with replacement" if spec.name == "batch"
                      else "rows, with replacement")
-        return _record(result, kind, n_rep, conf, "percentile", seed, resampled,
-                       spec.holds_fixed)
+        corrected = options.get("bias_correction") == "bootstrap"  # the plug-in's basic intervals
+        return _record(result, kind, n_rep, conf, "basic" if corrected else "percentile", seed,
+                       resampled, spec.holds_fixed)
     point, replicates, notes, seed = _replicates(estimator, x1, x2, y, n_rep, kind, base,
                                                  random_state, n_jobs, client, progress, options)
     rows = np.array([[getattr(r, a) for a in ATOMS] for r in replicates])
