@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import numpy as np
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .. import __version__
@@ -364,16 +365,19 @@ def _pairwise(run: Run, source: Source, estimator: str, n_bootstrap: int,
     pairs = list(combinations(source.modalities, 2))
     results: list[dict[str, Any]] = []
     notes: list[str] = []
-    for i, (a, b) in enumerate(pairs, start=1):
-        if run.progress:
-            run.console.print(f"      pair {i}/{len(pairs)}: {a}, {b}", highlight=False,
-                              markup=False)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = quantify(symbols[a], symbols[b], y, n_bootstrap=n_bootstrap,
-                              random_state=seed, progress=False)
-        notes += [f"{a}, {b}: {w.message}" for w in caught]
-        results.append({"x1": a, "x2": b, "pid": result.to_dict()})
+    with Progress(TextColumn("      {task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=run.console, disable=not run.progress,
+                  transient=True) as bar:
+        task = bar.add_task("pairs", total=len(pairs))
+        for a, b in pairs:
+            bar.update(task, description=f"pair {a}, {b}")
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = quantify(symbols[a], symbols[b], y, n_bootstrap=n_bootstrap,
+                                  random_state=seed, progress=False)
+            notes += [f"{a}, {b}: {w.message}" for w in caught]
+            results.append({"x1": a, "x2": b, "pid": result.to_dict()})
+            bar.advance(task)
     payload = {"target": source.target, "modalities": source.modalities,
                "estimators": used, "n_bootstrap": n_bootstrap,
                "discretization": {"n_clusters": k, "n_components": N_COMPONENTS,
