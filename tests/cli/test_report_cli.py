@@ -60,6 +60,15 @@ def test_output_in_a_missing_folder_exits_2(tmp_path, capsys):
     assert not out.parent.exists()
 
 
+def test_output_over_an_input_is_refused(tmp_path, capsys):
+    result = tmp_path / "pid.json"
+    shutil.copy(DATA / "quantify_gates.json", result)
+    before = result.read_bytes()
+    assert main(["report", str(result), "-o", str(result)]) == 2
+    _one_line_error(capsys, "--out", "also an input")
+    assert result.read_bytes() == before
+
+
 def test_missing_result_file_exits_2(tmp_path, capsys):
     assert main(["report", str(tmp_path / "nope.json"), "-o", str(tmp_path / "r.html")]) == 2
     _one_line_error(capsys, "no such file")

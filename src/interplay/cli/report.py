@@ -43,7 +43,9 @@ def report_command(
     ] = None,
 ) -> None:
     from ..reports import write_report
+    from ._output import check_output
 
+    check_output(out, "--out", results)
     command = "interplay report " + " ".join(
         shlex.quote(str(p)) for p in [*results, "-o", out])
     target = write_report(results, out, title=title, command=command)

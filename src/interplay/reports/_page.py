@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .._atomic import atomic_write_text
+from .._atomic import atomic_write_text, check_output_path
 from ..exceptions import InvalidInputError
 from ._load import LoadedResult, load_result
 from ._registry import renderer_for
@@ -116,13 +116,11 @@ def write_report(paths: Sequence[str | Path], out: str | Path, *, title: str | N
                  command: str | None = None) -> Path:
     """Read result files, render them, and write the page to ``out`` atomically.
 
-    Nothing is written when a file cannot be read or rendered, or ``out``'s folder is missing.
+    Nothing is written when a file cannot be read or rendered, or ``out`` cannot be written (its
+    folder is missing, it is a folder, or it is one of ``paths``).
     """
+    check_output_path(out, "`out`", paths)
     target = Path(out)
-    if not target.parent.is_dir():
-        raise InvalidInputError(
-            f"--out: the folder {str(target.parent)!r} does not exist; create it first."
-        )
     loaded = [load_result(p) for p in paths]
     page = render_report(loaded, title=title, command=command)
     atomic_write_text(target, page)
