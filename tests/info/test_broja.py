@@ -314,9 +314,16 @@ def test_bad_options() -> None:
         pid(p, on_failure="ignore")
 
 
-def test_newton_system_solves_its_own_hessian() -> None:
-    """The Schur-complement solve inverts the Hessian that apply() multiplies by."""
+@pytest.mark.parametrize("dense_up_to", [256, 0])
+def test_newton_system_solves_its_own_hessian(
+    monkeypatch: pytest.MonkeyPatch, dense_up_to: int
+) -> None:
+    """The solve (one dense factor, or the Schur complement) inverts the Hessian that apply()
+    multiplies by."""
+    from interplay.info.pid import broja
     from interplay.info.pid.broja import _NewtonSystem, _Problem
+
+    monkeypatch.setattr(broja, "_DENSE_UP_TO", dense_up_to)
 
     rng = np.random.default_rng(5)
     p = _random_joint((4, 3, 5), 9, zeros=0.3)
@@ -326,6 +333,7 @@ def test_newton_system_solves_its_own_hessian() -> None:
     m = np.where(prob.cells, rng.uniform(0.01, 1.0, prob.cells.shape), 0.0)
     a = np.where(prob.cells, rng.uniform(0.0, 1e4, prob.cells.shape), 0.0)
     system = _NewtonSystem(prob, pi, m[..., None] * pi, a)
+    assert (system.dense is not None) == (dense_up_to > 0)
     g_lam = np.where(prob.m1, rng.normal(size=prob.p1.shape), 0.0)
     g_mu = np.where(prob.fixed_mu, 0.0, rng.normal(size=prob.p2.shape))
     d_lam, d_mu = system.solve(g_lam, g_mu)
@@ -358,6 +366,7 @@ def test_preconditioned_solve_matches_the_exact_solve(
     from interplay.info.pid import broja
 
     monkeypatch.setattr(broja, "_STRUCTURED_FROM", 1)
+    monkeypatch.setattr(broja, "_DENSE_UP_TO", 0)  # small: it would be factorised whole
     p = _random_joint((6, 5, 7), 3, zeros=0.3)
     fast = _newton_system_midway(p, steps)
     exact = _newton_system_midway(p, steps, exact=True)
@@ -393,6 +402,7 @@ def test_cg_failure_falls_back_to_the_exact_factorisation(monkeypatch: pytest.Mo
     joint = _random_joint((6, 6, 6), 4)
     ref = pid(joint, on_failure="raise")  # 6 * 6 < _STRUCTURED_FROM: the exact path
     monkeypatch.setattr(broja, "_STRUCTURED_FROM", 1)
+    monkeypatch.setattr(broja, "_DENSE_UP_TO", 0)  # small: it would be factorised whole
     monkeypatch.setattr(broja, "_CG_STEPS", 0)
     p = _random_joint((5, 4, 6), 8)
     system = _newton_system_midway(p, 5)

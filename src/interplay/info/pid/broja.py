@@ -63,6 +63,8 @@ _CG_TOL = 1e-14  # normwise backward error CG must reach to stand in for the exa
 _CG_STEPS = 20  # CG steps before falling back to the exact Schur complement
 _SHIFT = 3e-3  # diagonal shift of the unit-diagonal preconditioner when it is indefinite
 _ROWS = 256  # rows of the preconditioner scaled and rounded to float32 at a time
+_STALL = 4  # Sinkhorn stops when this many sweeps did not halve its marginal error
+_DENSE_UP_TO = 256  # (k1 + k2) * ky up to which the Newton system is factorised whole
 
 
 class BROJA(RedundancyMeasure):
@@ -368,18 +370,17 @@ class _Problem:
         Shifting lam(., y) up and mu(., y) down on one component changes nothing, so one entry
         of mu per component is held fixed to make the Newton system non-singular.
         """
-        pins = np.zeros((self.k2, self.ky), dtype=bool)
-        for y in range(self.ky):
-            i, j = np.nonzero(allowed[:, :, y])
-            graph = coo_matrix((np.ones(i.size), (i, self.k1 + j)), shape=(self.k1 + self.k2,) * 2)
-            _, labels = connected_components(graph, directed=False)
-            seen: set[int] = set()
-            for x2 in np.nonzero(self.m2[:, y])[0]:
-                lab = labels[self.k1 + x2]
-                if lab not in seen:
-                    seen.add(lab)
-                    pins[x2, y] = True
-        return pins
+        k1, k2, ky = self.k1, self.k2, self.ky
+        i, j, y = np.nonzero(allowed)  # one graph for all y: nodes (x1, y) and (x2, y)
+        nodes = (k1 + k2) * ky
+        graph = coo_matrix((np.ones(i.size), (i * ky + y, (k1 + j) * ky + y)),
+                           shape=(nodes, nodes))
+        _, labels = connected_components(graph, directed=False)
+        free = np.flatnonzero(self.m2.ravel())  # (x2, y) entries in x2-major order
+        _, first = np.unique(labels[k1 * ky + free], return_index=True)
+        pins = np.zeros(k2 * ky, dtype=bool)
+        pins[free[first]] = True
+        return pins.reshape(k2, ky)
 
     def initial_point(self) -> tuple[np.ndarray, np.ndarray]:
         with np.errstate(divide="ignore"):
@@ -567,13 +568,42 @@ class _NewtonSystem:
         # lam block: Lam[x1] = diag(sum_x2 d) + sum_x2 a pi pi^T  (+ identity on masked entries)
         lam_blk = np.einsum("ijy,ijz->iyz", self.api, pi)
         lam_blk += eye * (d.sum(axis=1) + ~prob.m1 + reg)[:, :, None]
+        self.lam_blk = lam_blk
         self.chol = _batched_cholesky(lam_blk)
         self.mu_blk = np.einsum("ijy,ijz->jyz", self.api, pi)
         self.mu_blk += eye * (d.sum(axis=0) + reg)[:, :, None]
         self.fixed = prob.fixed_mu.ravel()
+        self.dense = self._dense_factor() if (prob.k1 + prob.k2) * ky <= _DENSE_UP_TO else None
         small = prob.k2 * ky < _STRUCTURED_FROM or not prob.structured
-        self.precond = None if exact or small else self._preconditioner()
-        self.factor = self._exact_factor() if self.precond is None else None
+        self.precond = None if exact or small or self.dense is not None else \
+            self._preconditioner()
+        self.factor = self._exact_factor() if self.precond is None and self.dense is None \
+            else None
+
+    def _dense_factor(self) -> np.ndarray | None:
+        """Cholesky factor of the whole ``H + reg`` (pinned ``mu`` entries held at zero) for
+        small systems, where one dense factorisation beats the block elimination's per-block
+        calls; None when round-off leaves it indefinite (the block elimination then runs)."""
+        k1, k2, ky = self.prob.k1, self.prob.k2, self.prob.ky
+        n1 = k1 * ky
+        cell = self.api[:, :, :, None] * self.pi[:, :, None, :]  # (i, j, y, y')
+        idx = np.arange(ky)
+        cell[:, :, idx, idx] += self.d
+        h = np.zeros((n1 + k2 * ky,) * 2)
+        lam = h[:n1, :n1].reshape(k1, ky, k1, ky)
+        lam[np.arange(k1), :, np.arange(k1), :] = self.lam_blk
+        mu = h[n1:, n1:].reshape(k2, ky, k2, ky)
+        mu[np.arange(k2), :, np.arange(k2), :] = self.mu_blk
+        h[:n1, n1:] = cell.transpose(0, 2, 1, 3).reshape(n1, k2 * ky)
+        h[n1:, :n1] = h[:n1, n1:].T
+        pinned = n1 + np.flatnonzero(self.fixed)
+        h[pinned, :] = 0.0
+        h[:, pinned] = 0.0
+        h[pinned, pinned] = 1.0
+        try:
+            return np.linalg.cholesky(h)
+        except np.linalg.LinAlgError:
+            return None
 
     def _exact_factor(self) -> tuple[np.ndarray, bool] | np.ndarray:
         """Float64 Cholesky factor of ``S = Mu - W^T W``, ``W = C^-1 B``, with the
@@ -678,6 +708,14 @@ class _NewtonSystem:
     def solve(self, grad_lam: np.ndarray, grad_mu: np.ndarray) -> _Pair:
         """The Newton direction ``-H^-1 (grad_lam, grad_mu)`` with the gauge entries held at 0."""
         b = (-grad_lam, np.where(self.prob.fixed_mu, 0.0, -grad_mu))
+        if self.dense is not None:
+            n1 = self.prob.k1 * self.prob.ky
+            # numpy's solve: for systems this small, scipy's per-call checks cost more
+            y = np.linalg.solve(self.dense, np.concatenate([b[0].ravel(), b[1].ravel()]))
+            x = np.linalg.solve(self.dense.T, y)
+            x_lam = x[:n1].reshape(b[0].shape)
+            x_lam[~self.prob.m1] = 0.0
+            return x_lam, x[n1:].reshape(b[1].shape)
         if self.factor is None:
             x = self._conjugate_gradients(b)
             if x is not None:
@@ -831,13 +869,17 @@ def _sinkhorn(q: np.ndarray, p1: np.ndarray, p2: np.ndarray, iters: int = 100) -
     The KL projection of a near-feasible coupling onto ``Delta_p``; far more accurate than the
     multipliers of the barrier alone, whose ``1 / (t * -g)`` loses digits as ``g -> 0``.
     """
+    errors: list[float] = []
     with np.errstate(divide="ignore", invalid="ignore"):
-        for _ in range(iters):
+        for it in range(iters):
             rows = q.sum(axis=1)
             q = q * np.where(rows > 0, p1 / rows, 0.0)[:, None, :]
             cols = q.sum(axis=0)
             q = q * np.where(cols > 0, p2 / cols, 0.0)[None, :, :]
-            if np.abs(q.sum(axis=1) - p1).max() < 1e-16:
+            errors.append(float(np.abs(q.sum(axis=1) - p1).max()))
+            # Done at round-off, or once it stalls (mass draining into vanishing entries
+            # converges sublinearly); the exact rounding that follows fixes the remainder.
+            if errors[-1] < 1e-16 or (it >= _STALL and errors[-1] > 0.5 * errors[-_STALL]):
                 break
     return q
 

@@ -1,0 +1,129 @@
+"""BROJA on sparse supports: COPY tables and logic gates, interplay beside BROJA_2PID.
+
+COPY (``y = (x1, x2)``, independent uniform sources) has ``|Y| = |X1| |X2|`` target values
+but a single feasible coupling; the gates are the classic small examples (AND, XOR, RDN,
+UNQ, RDNXOR, RDNUNQXOR, XORAND). Each case runs in its own process with one BLAS thread:
+one untimed warm-up, then the median wall and CPU seconds of ``--repeats`` solves. When a
+BROJA_2PID checkout is given (``--broja2pid DIR``, needs ``ecos``), it solves the same
+distributions in its own processes; its code is imported from DIR, never copied here.
+Prints a markdown table with the speed-up (CPU time, BROJA_2PID / interplay) and the largest
+atom disagreement in bits.
+
+    python benchmarks/bench_broja_sparse.py --broja2pid /path/to/BROJA_2PID --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+#: Name -> outcomes (x1, x2, y) of equal probability, every variable any hashable value.
+GATES: dict[str, list[tuple[object, object, object]]] = {
+    "AND": [(a, b, a & b) for a, b in itertools.product((0, 1), repeat=2)],
+    "XOR": [(a, b, a ^ b) for a, b in itertools.product((0, 1), repeat=2)],
+    "RDN": [(r, r, r) for r in (0, 1)],
+    "UNQ": [(a, b, (a, b)) for a, b in itertools.product((0, 1), repeat=2)],
+    "RDNXOR": [((a, r), (b, r), (a ^ b, r)) for a, b, r in itertools.product((0, 1), repeat=3)],
+    "RDNUNQXOR": [((r, a, c), (r, b, d), (r, a, b, c ^ d))
+                  for r, a, b, c, d in itertools.product((0, 1), repeat=5)],
+    "XORAND": [(a, b, (a ^ b, a & b)) for a, b in itertools.product((0, 1), repeat=2)],
+}
+
+
+def copy_outcomes(a: int, b: int) -> list[tuple[object, object, object]]:
+    """COPY with ``a`` x ``b`` source values: y is the pair."""
+    return [(i, j, (i, j)) for i in range(a) for j in range(b)]
+
+
+WORKER = r"""
+import json, statistics, sys, time
+import numpy as np
+outcomes, solver, repeats, folder = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+outcomes = [tuple(json.dumps(v) for v in o) for o in outcomes]
+weight = 1.0 / len(outcomes)
+if solver == "interplay":
+    from interplay import pid
+    axes = [sorted({o[k] for o in outcomes}) for k in range(3)]
+    index = [{v: i for i, v in enumerate(ax)} for ax in axes]
+    p = np.zeros(tuple(len(ax) for ax in axes))
+    for o in outcomes:
+        p[tuple(index[k][o[k]] for k in range(3))] += weight
+    def solve():
+        r = pid(p)
+        return [r.redundancy, r.unique1, r.unique2, r.synergy], r.diagnostics.converged
+else:
+    sys.path.insert(0, folder)
+    from broja2pid import BROJA_2PID
+    pdf = {(o[2], o[0], o[1]): weight for o in outcomes}  # BROJA_2PID: (target, source, source)
+    def solve():
+        r = BROJA_2PID.pid(pdf)
+        return [r["SI"], r["UIY"], r["UIZ"], r["CI"]], True
+solve()
+walls, cpus = [], []
+for _ in range(repeats):
+    t, c = time.perf_counter(), time.process_time()
+    atoms, ok = solve()
+    walls.append(time.perf_counter() - t); cpus.append(time.process_time() - c)
+print(json.dumps({"wall": statistics.median(walls), "cpu": statistics.median(cpus),
+                  "atoms": [float(a) for a in atoms], "ok": bool(ok)}))
+"""
+
+
+def run(outcomes: list, solver: str, repeats: int, folder: str, timeout: float) -> dict | None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1"}
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", WORKER, json.dumps(outcomes), solver, str(repeats), folder],
+            capture_output=True, text=True, timeout=timeout, env=env, check=True,
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    except subprocess.CalledProcessError as exc:
+        print(f"{solver} failed: {exc.stderr.strip().splitlines()[-1]}", file=sys.stderr)
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--broja2pid", default=None, help="folder of a BROJA_2PID checkout")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--copy", nargs="*", default=["20x20", "30x25", "50x25", "100x10"],
+                        help="COPY sizes as AxB")
+    args = parser.parse_args()
+    cases = dict(GATES)
+    for size in args.copy:
+        a, b = map(int, size.split("x"))
+        cases[f"COPY {a}x{b}"] = copy_outcomes(a, b)
+    solvers = ["interplay"] + (["BROJA_2PID"] if args.broja2pid else [])
+    print("| case | |X1| x |X2| x |Y| | " + " | ".join(
+        f"{s} wall s | {s} CPU s" for s in solvers)
+        + (" | speed-up (CPU) | max atom diff (bits) |" if len(solvers) > 1 else " |"))
+    print("|" + "---|" * (2 + 2 * len(solvers) + (2 if len(solvers) > 1 else 0)))
+    for name, outcomes in cases.items():
+        shape = "x".join(str(len({o[k] for o in outcomes})) for k in range(3))
+        results = {s: run(outcomes, s, args.repeats, args.broja2pid or "", args.timeout)
+                   for s in solvers}
+        cells = []
+        for s in solvers:
+            r = results[s]
+            cells += ([f"{r['wall']:.4f}", f"{r['cpu']:.4f}"] if r else ["timeout", "timeout"])
+        if len(solvers) > 1:
+            ours, theirs = results["interplay"], results["BROJA_2PID"]
+            if ours and theirs:
+                cells.append(f"{theirs['cpu'] / max(ours['cpu'], 1e-9):.1f}x")
+                cells.append(f"{max(abs(x - y) for x, y in zip(ours['atoms'], theirs['atoms'])):.1e}")
+            else:
+                cells += ["-", "-"]
+        print(f"| {name} | {shape} | " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
