@@ -108,23 +108,35 @@ def test_without_torch_quantify_and_recommend_run(tmp_path):
     assert run.stdout.split()[0] == "1.0"
 
 
-@pytest.mark.parametrize("code", [
+#: Torch-only paths: each must raise MissingDependencyError naming the extra.
+TORCH_PATHS = [
     "interplay.create_fusion",
     "interplay.Trainer",
     "interplay.flow_pid(x1, x2, x1[:, 0])",
     "interplay.quantify(x1, x2, x1[:, 0] + x2[:, 0], estimator='flow')",
     "interplay.quantify(x1, x2, np.arange(60) % 2, estimator='batch')",
-    "import interplay.models",
-    "import interplay.training",
-])
-def test_without_torch_every_torch_path_names_the_extra(tmp_path, code):
-    data = "rng = np.random.default_rng(0); x1, x2 = rng.normal(size=(2, 60, 2))"
-    run = _python(f"import numpy as np, interplay\n{data}\n{code}", without_torch=True,
-                  tmp_path=tmp_path)
-    assert run.returncode != 0
-    last = run.stderr.strip().splitlines()[-1]
-    assert last.startswith("interplay.exceptions.MissingDependencyError"), last
-    assert "interplay[models]" in last
+    "importlib.import_module('interplay.models')",
+    "importlib.import_module('interplay.training')",
+]
+
+
+def test_without_torch_every_torch_path_names_the_extra(tmp_path):
+    script = (
+        "import importlib, numpy as np, interplay\n"
+        "rng = np.random.default_rng(0); x1, x2 = rng.normal(size=(2, 60, 2))\n"
+        f"for code in {TORCH_PATHS!r}:\n"
+        "    try:\n"
+        "        eval(code)\n"
+        "        print('no error:', code)\n"
+        "    except Exception as exc:\n"
+        "        print(type(exc).__name__, 'interplay[models]' in str(exc), code)\n"
+    )
+    run = _python(script, without_torch=True, tmp_path=tmp_path)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.strip().splitlines()
+    assert len(lines) == len(TORCH_PATHS)
+    for line, code in zip(lines, TORCH_PATHS, strict=True):
+        assert line == f"MissingDependencyError True {code}", line
 
 
 def test_without_torch_train_says_which_extra_to_install(tmp_path):
