@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
-import sys
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,8 @@ def _browser_helpers():
     """``tests/reports/browser.py``, loaded once by path (test folders are not packages)."""
     name = "interplay_test_browser"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "reports" / "browser.py")
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).parents[1] / "reports" / "browser.py")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+
 def _browser_helpers():
     """``tests/reports/browser.py``, loaded once by path (test folders are not packages)."""
     name = "interplay_test_browser"

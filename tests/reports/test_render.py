@@ -1,4 +1,4 @@
-"""Reports without a browser: every result kind renders, bad files are refused, writes are atomic."""
+"""Reports without a browser: every kind renders, bad files are refused, writes are atomic."""
 
 from __future__ import annotations
 
@@ -60,8 +60,12 @@ def test_page_is_self_contained(name):
     assert "Provenance" in page and "interplay version" in page
 
 
-def test_one_section_per_result_in_order_with_contents():
-    loaded = [load_result(DATA / n) for n in FIXTURES]
+@pytest.mark.parametrize("names", [
+    ["quantify_gates.json", "robustness.json", "alignment.json"],
+    pytest.param(list(FIXTURES), marks=pytest.mark.slow),
+])
+def test_one_section_per_result_in_order_with_contents(names):
+    loaded = [load_result(DATA / n) for n in names]
     page = render_report(loaded, title="All kinds", command="interplay report ...")
     kinds = re.findall(r'<section id="s\d+" data-kind="([^"]+)"', page)
     assert kinds == [r.kind for r in loaded]
@@ -79,7 +83,7 @@ def test_pid_section_shows_values_intervals_and_p_values():
 
 
 def test_rendering_is_deterministic():
-    loaded = [load_result(DATA / n) for n in ("quantify_gates.json", "evaluation.json")]
+    loaded = [load_result(DATA / n) for n in ("quantify_gates.json", "model_pid.json")]
     assert render_report(loaded) == render_report(loaded)
 
 

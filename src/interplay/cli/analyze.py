@@ -418,7 +418,8 @@ def _train(run: Run, source: Source, rec: dict[str, Any], preset: dict[str, Any]
 
     pair = rec["profile"]["modalities"]
     cfg = config_from_dict({
-        "dataset": {**source.config, "max_samples": preset.get("max_samples")}, "modalities": list(pair), "target": source.target,
+        "dataset": {**source.config, "max_samples": preset.get("max_samples")},
+        "modalities": list(pair), "target": source.target,
         "split": {"validation": 0.1, "test": 0.2, "seed": seed},
         "fusion": {"name": rec["best"]},
         "trainer": {"epochs": preset["epochs"], "patience": preset["patience"],

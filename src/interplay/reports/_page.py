@@ -35,11 +35,14 @@ def _environment() -> Any:
     )
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, nested: bool = False) -> str:
+    """``a=1, b={c=2, d=[3, 4]}``: a provenance value as one line (None entries left out)."""
     if isinstance(value, Mapping):
-        return ", ".join(f"{k}={_text(v)}" for k, v in value.items() if v is not None)
+        inner = ", ".join(f"{k}={_text(v, True)}" for k, v in value.items() if v is not None)
+        return f"{{{inner}}}" if nested else inner
     if isinstance(value, (list, tuple)):
-        return ", ".join(_text(v) for v in value)
+        inner = ", ".join(_text(v, True) for v in value)
+        return f"[{inner}]" if nested else inner
     return str(value)
 
 

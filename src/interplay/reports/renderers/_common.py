@@ -114,7 +114,7 @@ def paint_stack(ax: Any, pid: Mapping[str, Any], ylabel: str) -> None:
     """How the atoms add up: I(X1;Y) = R + U1, I(X2;Y) = R + U2, I(X1,X2;Y) = R + U1 + U2 + S."""
     parts = {"I(X1;Y)": ("redundancy", "unique1"), "I(X2;Y)": ("redundancy", "unique2"),
              "I(X1,X2;Y)": ATOMS}
-    for i, (label, atoms) in enumerate(parts.items()):
+    for i, atoms in enumerate(parts.values()):
         bottom = 0.0
         for atom in atoms:
             value = max(pid[atom] or 0.0, 0.0)

@@ -39,7 +39,7 @@ def model_pid_parts(block: Mapping[str, Any]) -> tuple[list[Any], list[Any], lis
 def build(data: Mapping[str, Any]) -> dict[str, Any]:
     figures, tables, notes = model_pid_parts(data)
     return section(figures=figures, tables=tables, notes=notes,
-                   warnings=list((data["data"].get("warnings") or [])))
+                   warnings=list(data["data"].get("warnings") or []))
 
 
 def detect(data: Mapping[str, Any]) -> bool:
