@@ -65,7 +65,7 @@ def test_knn_metrics_equal_direct_formulas(related, k):
     assert cycle_knn(x, y, k) == pytest.approx(cycle, abs=1e-12)
     assert lcs_knn(x, y, k) == pytest.approx(lcs, abs=1e-12)
     assert edit_distance_knn(x, y, k) == pytest.approx(edit, abs=1e-12)
-    assert knn_indices(x, k, ordered=True).tolist() == nx
+    assert knn_indices(x, k).tolist() == nx
 
 
 def test_identical_features_agree_fully(related):
@@ -88,8 +88,8 @@ def test_independent_features_sit_at_chance():
 
 def test_chunked_equals_unchunked(related):
     x, y = related
-    full = knn_indices(x, 5, ordered=True)
-    assert np.array_equal(knn_indices(x, 5, ordered=True, chunk_size=7), full)
+    full = knn_indices(x, 5)
+    assert np.array_equal(knn_indices(x, 5, chunk_size=7), full)
     assert mutual_knn(x, y, 5, chunk_size=3) == mutual_knn(x, y, 5)
     assert lcs_knn(x, y, 5, chunk_size=1) == lcs_knn(x, y, 5)
 
@@ -110,9 +110,9 @@ def test_dask_local_cluster_equals_serial(related):
                                   dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         got = mutual_knn(x, y, 5, chunk_size=6, client=client)
-        idx = knn_indices(x, 5, ordered=True, chunk_size=11, client=client)
+        idx = knn_indices(x, 5, chunk_size=11, client=client)
     assert got == mutual_knn(x, y, 5)
-    assert np.array_equal(idx, knn_indices(x, 5, ordered=True))
+    assert np.array_equal(idx, knn_indices(x, 5))
 
 
 @pytest.mark.parametrize(
@@ -145,8 +145,8 @@ def test_ties_keep_the_lowest_indices_and_match_the_direct_rule():
     bits = rng.integers(0, 2, size=(60, 3)) * 2.0 - 1.0  # 8 distinct rows: many exact ties
     other = rng.standard_normal((60, 4))
     want = direct_neighbours(bits, 7)
-    assert knn_indices(bits, 7, ordered=True).tolist() == want
-    assert knn_indices(bits, 7, ordered=True, chunk_size=5).tolist() == want
+    assert knn_indices(bits, 7).tolist() == want
+    assert knn_indices(bits, 7, chunk_size=5).tolist() == want
     got = mutual_knn(bits, other, 7)
     nb = direct_neighbours(other, 7)
     assert got == pytest.approx(np.mean([len(set(want[i]) & set(nb[i])) for i in range(60)]) / 7)

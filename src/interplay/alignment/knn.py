@@ -2,8 +2,9 @@
 
 Neighbours are by cosine similarity (rows L2-normalised inside), self excluded. The k nearest
 neighbours of every row are found one block of rows at a time: the block's similarities to all
-rows (``chunk x n``) are computed, the top k picked with a partial sort, and the block dropped,
-so memory stays ``O(chunk * n + n * k)`` instead of the ``n x n`` matrix (40 GB at n = 10^5 in
+rows (``chunk x n``) are computed, the top k read off the few entries above a bound taken from
+column-group maxima (no row is sorted or partitioned whole), and the block dropped, so memory
+stays ``O(chunk * n + n * k)`` instead of the ``n x n`` matrix (40 GB at n = 10^5 in
 float32). With a Dask ``client`` the blocks run as tasks on the cluster.
 """
 
@@ -21,6 +22,8 @@ from .preprocess import _unit_rows
 
 #: Bytes of one block of similarities when ``chunk_size`` is not given.
 DEFAULT_BLOCK_BYTES = 64 * 2**20
+#: Column groups whose maxima bound the k-th largest similarity of a row.
+GROUPS = 16
 
 
 def chance_mutual_knn(n: int, k: int) -> float:
@@ -38,35 +41,31 @@ def chance_mutual_knn(n: int, k: int) -> float:
     return check_k(k, nn) / (nn - 1)
 
 
-def _block_topk(x: np.ndarray, lo: int, hi: int, k: int, ordered: bool) -> np.ndarray:
-    """Indices of the k most similar rows of ``x`` to rows ``lo:hi`` (self excluded).
+def _block_topk(x: np.ndarray, lo: int, hi: int, k: int) -> np.ndarray:
+    """Indices of the k most similar rows of ``x`` to rows ``lo:hi`` (self excluded), most
+    similar first, equal similarities by increasing index.
 
-    The k-th largest similarity of each row is found by a value partition (several times
-    faster than an index partition), the k entries at or above it are read off a mask; where
-    ties at that value offer more than k, the lowest indices among the tied ones are kept, so
-    the result is deterministic.
+    Selection without sorting or partitioning whole rows: the columns are split into ``g``
+    disjoint strided groups; the k-th largest of the group maxima is a lower bound ``t`` on the
+    k-th largest similarity (the k largest group maxima are k distinct entries >= t), so every
+    top-k entry is among the few entries >= t. Only those candidates are sorted.
     """
     sim = x[lo:hi] @ x.T
-    rows = np.arange(hi - lo)
+    c, n = sim.shape
+    rows = np.arange(c)
     sim[rows, rows + lo] = -np.inf
-    n = x.shape[0]
-    kth = np.partition(sim, n - k, axis=1)[:, n - k]
-    mask = sim >= kth[:, None]
-    flat = np.flatnonzero(mask)
-    if flat.size > (hi - lo) * k:  # ties at the k-th value: keep the lowest indices
-        for i in np.flatnonzero(np.count_nonzero(mask, axis=1) > k):
-            above = sim[i] > kth[i]
-            tied = np.flatnonzero(sim[i] == kth[i])[: k - int(np.count_nonzero(above))]
-            mask[i] = above
-            mask[i, tied] = True
-        flat = np.flatnonzero(mask)
-    top = (flat % n).reshape(hi - lo, k)
-    if ordered:
-        vals = np.take_along_axis(sim, top, axis=1)
-        # most similar first; equal similarities by increasing index
-        order = np.lexsort((top, -vals), axis=1)
-        top = np.take_along_axis(top, order, axis=1)
-    return top
+    g = min(GROUPS, n // (4 * k))
+    if g >= 2:
+        m = n // g
+        group_max = sim[:, : m * g].reshape(c, g, m).max(axis=1)
+        bound = np.partition(group_max, m - k, axis=1)[:, m - k]
+    else:
+        bound = np.partition(sim, n - k, axis=1)[:, n - k]
+    flat = np.flatnonzero(sim >= bound[:, None])
+    r, cols = np.divmod(flat, n)
+    order = np.lexsort((cols, -sim.ravel()[flat], r))
+    starts = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=c))[:-1]])
+    return cols[order][starts[:, None] + np.arange(k)]
 
 
 def _chunk_rows(n: int, chunk_size: int | None, itemsize: int) -> int:
@@ -79,7 +78,6 @@ def knn_indices(
     x: Any,
     k: int,
     *,
-    ordered: bool = False,
     chunk_size: int | None = None,
     client: Any = None,
     dtype: Any = np.float64,
@@ -91,9 +89,6 @@ def knn_indices(
     x : array-like or torch tensor of shape (n_samples, n_features)
     k : int
         Neighbours per row, ``1 <= k < n_samples``.
-    ordered : bool
-        Sort each row's neighbours from most to least similar (ties by index). Unordered rows
-        hold the same set in an unspecified order.
     chunk_size : int, optional
         Rows per block; by default blocks of about 64 MiB of similarities.
     client : dask.distributed.Client, optional
@@ -104,27 +99,28 @@ def knn_indices(
     Returns
     -------
     ndarray of int64, shape (n_samples, k)
+        Row i lists the neighbours of sample i from most to least similar; equal similarities
+        are listed (and, at the k-th place, chosen) by increasing index.
     """
     dt = check_dtype(dtype)
     arr = _unit_rows(as_features(x, "x", dtype=dt), "x")
     kk = check_k(k, arr.shape[0])
-    return _knn(arr, kk, ordered, chunk_size, client)
+    return _knn(arr, kk, chunk_size, client)
 
 
-def _knn(x: np.ndarray, k: int, ordered: bool, chunk_size: int | None, client: Any
-         ) -> np.ndarray:
+def _knn(x: np.ndarray, k: int, chunk_size: int | None, client: Any) -> np.ndarray:
     n = x.shape[0]
     step = _chunk_rows(n, chunk_size, x.dtype.itemsize)
     bounds = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
     if client is None:
-        blocks = [_block_topk(x, lo, hi, k, ordered) for lo, hi in bounds]
+        blocks = [_block_topk(x, lo, hi, k) for lo, hi in bounds]
     else:
-        blocks = _on_dask(client, x, bounds, k, ordered)
+        blocks = _on_dask(client, x, bounds, k)
     return np.concatenate(blocks, axis=0).astype(np.int64, copy=False)
 
 
-def _on_dask(client: Any, x: np.ndarray, bounds: list[tuple[int, int]], k: int,
-             ordered: bool) -> list[np.ndarray]:
+def _on_dask(client: Any, x: np.ndarray, bounds: list[tuple[int, int]], k: int
+             ) -> list[np.ndarray]:
     try:
         distributed = importlib.import_module("dask.distributed")
     except ImportError as exc:
@@ -137,19 +133,18 @@ def _on_dask(client: Any, x: np.ndarray, bounds: list[tuple[int, int]], k: int,
             f"`client` must be a dask.distributed.Client, got {type(client).__name__}."
         )
     shared = client.scatter(x, broadcast=True)
-    futures = [client.submit(_block_topk, shared, lo, hi, k, ordered, pure=False)
+    futures = [client.submit(_block_topk, shared, lo, hi, k, pure=False)
                for lo, hi in bounds]
     return list(client.gather(futures))
 
 
-def _pair_knn(a: Any, b: Any, k: int, ordered: bool, chunk_size: int | None, client: Any,
-              dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+def _pair_knn(a: Any, b: Any, k: int, chunk_size: int | None, client: Any, dtype: Any
+              ) -> tuple[np.ndarray, np.ndarray]:
     dt = check_dtype(dtype)
     xa, xb = as_pair(a, b, dtype=dt)
     kk = check_k(k, xa.shape[0])
     xa, xb = _unit_rows(xa, "a"), _unit_rows(xb, "b")
-    return (_knn(xa, kk, ordered, chunk_size, client),
-            _knn(xb, kk, ordered, chunk_size, client))
+    return _knn(xa, kk, chunk_size, client), _knn(xb, kk, chunk_size, client)
 
 
 def mutual_knn(
@@ -187,7 +182,7 @@ def mutual_knn(
     >>> mutual_knn(x, 3 * x, k=5)
     1.0
     """
-    na, nb = _pair_knn(a, b, k, False, chunk_size, client, dtype)
+    na, nb = _pair_knn(a, b, k, chunk_size, client, dtype)
     return float(np.mean(_overlap(na, nb))) / na.shape[1]
 
 
@@ -212,7 +207,7 @@ def cycle_knn(
     their k neighbours in ``a``; count i when it is among them. Arguments as in
     :func:`mutual_knn`.
     """
-    na, nb = _pair_knn(a, b, k, False, chunk_size, client, dtype)
+    na, nb = _pair_knn(a, b, k, chunk_size, client, dtype)
     reached = na[nb]  # (n, k, k): a-neighbours of each b-neighbour
     rows = np.arange(na.shape[0])[:, None, None]
     return float(np.mean(np.any(reached == rows, axis=(1, 2))))
@@ -234,7 +229,7 @@ def lcs_knn(
     the Platonic-representation code, which returns the raw length). Arguments as in
     :func:`mutual_knn`.
     """
-    na, nb = _pair_knn(a, b, k, True, chunk_size, client, dtype)
+    na, nb = _pair_knn(a, b, k, chunk_size, client, dtype)
     return float(np.mean(_lcs_length(na, nb))) / na.shape[1]
 
 
@@ -252,7 +247,7 @@ def edit_distance_knn(
     ``1 - mean_i Lev(list_a(i), list_b(i)) / k`` with unit-cost insertions, deletions and
     substitutions; 1 when every ordered list agrees. Arguments as in :func:`mutual_knn`.
     """
-    na, nb = _pair_knn(a, b, k, True, chunk_size, client, dtype)
+    na, nb = _pair_knn(a, b, k, chunk_size, client, dtype)
     return 1.0 - float(np.mean(_levenshtein(na, nb))) / na.shape[1]
 
 
