@@ -31,6 +31,8 @@ FIXTURES = {
     "cluster_sensitivity.json": "cluster_sensitivity",
     "alignment.json": "alignment",
     "dynamics_markov.json": "dynamics_markov",
+    "modality_shapley.json": "modality_shapley",
+    "mi_estimate.json": "mi_estimate",
 }
 
 
@@ -44,7 +46,8 @@ def test_each_fixture_is_read_as_its_kind(name, kind):
 def test_every_kind_that_commands_write_has_a_renderer():
     assert {"pid", "pairwise_pid", "cluster_sensitivity", "recommendation", "training_run",
             "evaluation", "robustness", "model_pid", "dataset_summary",
-            "analysis", "alignment", "dynamics_markov"} <= set(list_renderers())
+            "analysis", "alignment", "dynamics_markov", "modality_shapley",
+            "mi_estimate"} <= set(list_renderers())
 
 
 @pytest.mark.parametrize("name", FIXTURES)

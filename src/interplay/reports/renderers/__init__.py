@@ -3,9 +3,11 @@
 from . import (  # noqa: F401
     alignment,
     analysis,
+    balance,
     dataset,
     dynamics,
     evaluation,
+    mi_estimate,
     model_pid,
     pairwise,
     pid,
