@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -140,3 +141,16 @@ def test_quick_run_on_a_plain_file_end_to_end(arrays, tmp_path, capsys, browser)
     check = browser.check(page, tmp_path / "analyze.png")
     browser_helpers.assert_clean_page(check, page, min_figures=6)
     assert "test accuracy" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.slow
+def test_quick_av_digits_as_in_the_readme(tmp_path, capsys, browser):
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("av-digits needs espeak-ng (apt-get install espeak-ng)")
+    out = tmp_path / "av"
+    assert main(["analyze", "--quick", "av-digits", "--out", str(out), "--no-progress"]) == 0
+    headline = json.loads((out / "analysis.json").read_text())["headline"]
+    assert headline["pair"] == ["image", "audio"]
+    assert headline["accuracy"]["fusion"]["mean"] > 2 * headline["chance"]
+    check = browser.check(out / "report.html", tmp_path / "av.png")
+    browser_helpers.assert_clean_page(check, out / "report.html", min_figures=8)

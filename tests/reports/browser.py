@@ -85,6 +85,15 @@ class Browser:
         return PageCheck(console=console, requests=requests, resources=resources,
                          figures=figures, title=driver.title, screenshot=screenshot)
 
+    def print_pdf(self, page: Path) -> bytes:
+        """The page printed to PDF by the browser (its print stylesheet applied)."""
+        import base64
+
+        from selenium.webdriver.common.print_page_options import PrintOptions
+
+        self.driver.get(page.resolve().as_uri())
+        return base64.b64decode(self.driver.print_page(PrintOptions()))
+
 
 @contextmanager
 def open_browser() -> Iterator[Browser]:

@@ -37,3 +37,12 @@ def test_all_kinds_on_one_page(browser, assert_clean_page, tmp_path):
     page.write_text(render_report([load_result(DATA / n) for n in FIXTURES]), encoding="utf-8")
     check = browser.check(page, _shots(tmp_path) / "all.png")
     assert_clean_page(check, page, min_figures=len(FIXTURES))
+
+
+def test_report_prints_to_pdf(browser, tmp_path):
+    page = tmp_path / "print.html"
+    page.write_text(render_report([load_result(DATA / n) for n in
+                                   ("quantify_gates.json", "evaluation.json")]),
+                    encoding="utf-8")
+    pdf = browser.print_pdf(page)
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2

@@ -33,7 +33,7 @@ def _paint_dropped(ax: Any, model: Mapping[str, Any], baseline: Mapping[str, Any
     ax.set_xticks(x, conditions)
     ax.set_xlabel("modality dropped")
     ax.set_ylabel(metric)
-    ax.legend(frameon=False, fontsize=7, loc="lower left")
+    ax.legend(frameon=False, fontsize=7, ncols=3, loc="lower left", bbox_to_anchor=(0, 1.0))
 
 
 def build(data: Mapping[str, Any]) -> dict[str, Any]:
