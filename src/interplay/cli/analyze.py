@@ -171,9 +171,9 @@ def analyze_command(
     if seed < 0:
         raise InvalidInputError(f"--seed must be 0 or more, got {seed}.")
     wanted = _names(modalities)
+    folder = out if out is not None else Path("runs") / f"analyze-{Path(data).stem}"
+    _check_folder(folder, given=out is not None)
     source = _load(data, wanted, target)
-    folder = out if out is not None else Path("runs") / f"analyze-{Path(source.label).stem}"
-    _check_folder(folder)
     preset = PRESETS["quick" if quick else "full"]
     command = _command(data, modalities, target, estimator, out, quick, seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -225,8 +225,9 @@ def _command(data: str, modalities: str | None, target: str | None, estimator: s
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def _check_folder(folder: Path) -> None:
-    if not folder.parent.is_dir():
+def _check_folder(folder: Path, given: bool) -> None:
+    """Refuse a run folder that holds files, or (for --out) whose parent folder is missing."""
+    if given and not folder.parent.is_dir():
         raise InvalidInputError(
             f"--out: the folder {str(folder.parent)!r} does not exist; create it first.")
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
