@@ -50,7 +50,9 @@ SMALL = {"hidden": (32,), "embed_dim": 16}
 
 
 @pytest.mark.parametrize("bound", [
-    "infonce", pytest.param("nwj", marks=pytest.mark.slow), pytest.param("dv", marks=pytest.mark.slow),
+    "infonce",
+    pytest.param("nwj", marks=pytest.mark.slow),
+    pytest.param("dv", marks=pytest.mark.slow),
 ])
 def test_lower_bounds_below_and_near_truth(bound: str) -> None:
     x, y = gaussian_pairs(3000, 2, 0.8, seed=0)

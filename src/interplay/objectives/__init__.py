@@ -32,7 +32,7 @@ from .fit import encode_arrays, fit_objective
 from .graph import IBGraph, Latent, Observed
 from ..training.objective import create_objective, list_objectives
 from .presets import PRESETS, compile_objective
-from .probe import ProbeResult, linear_probe
+from .probe import ProbeResult, embedding_plot, linear_probe
 
 __all__ = [
     "BindModel", "ClipLoss", "ContrastiveObjective", "FactorCL", "SigLipLoss",
@@ -41,6 +41,6 @@ __all__ = [
     "BOUNDS", "BilinearCritic", "BoundCeilingWarning", "CLUB", "ConcatCritic", "DV", "IBGraph",
     "IBObjective", "InfoNCE", "Latent", "MIBound", "MIEstimate", "NCECLUB", "NWJ", "Observed",
     "PRESETS", "ProbeResult", "SeparableCritic", "compile_objective", "create_objective",
-    "encode_arrays", "estimate_mi", "fit_objective", "gaussian_kl", "linear_probe",
+    "embedding_plot", "encode_arrays", "estimate_mi", "fit_objective", "gaussian_kl", "linear_probe",
     "list_objectives", "make_bound", "make_critic",
 ]

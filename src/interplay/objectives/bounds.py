@@ -124,7 +124,9 @@ class MIBound(nn.Module):
                 )
             return torch.cat([x, c], 1), torch.cat([y, c], 1), None
         if c.ndim != 1:
-            raise InvalidInputError(f"Integer labels `c` must have shape (B,); got {tuple(c.shape)}.")
+            raise InvalidInputError(
+                f"Integer labels `c` must have shape (B,); got {tuple(c.shape)}."
+            )
         mask = c[:, None] == c[None, :]
         if int(mask.sum()) <= x.shape[0]:
             raise InvalidInputError(

@@ -9,18 +9,18 @@ the compiler. Every preset is registered with the training seam, so
 Latents are named ``Z`` (one shared latent), ``Z_<view>`` (one per view) and
 ``W_<view>`` (private to a view); the label variable is ``label``.
 
-=====================  ======================================  ==========================================
-preset                 encoder graph                           decoder graph
-=====================  ======================================  ==========================================
-``beta-vae``           ``v -> Z_v`` for every view             ``Z_v -> v``
-``dvib``               every view ``-> Z``                     ``Z -> label``
-``beta-dvcca``         first view ``-> Z``                     ``Z -> v`` for every view
-``beta-dvcca-private`` first view ``-> Z``; ``v -> W_v``       ``Z, W_v -> v``
-``dvsib``              ``v -> Z_v``                            ``Z_v -> v``; ``Z_u ~ Z_v``
-``dvsib-private``      ``v -> Z_v``; ``v -> W_v``              ``Z_v, W_v -> v``; ``Z_u ~ Z_v``
-``dsib``               ``v -> Z_v`` (deterministic)            ``Z_u ~ Z_v``
-``multi-view-ib``      ``v -> Z_v``                            ``Z_u -> v`` for ``u != v``; ``Z_u ~ Z_v``
-=====================  ======================================  ==========================================
+=====================  ====================================  ===================================
+preset                 encoder graph                         decoder graph
+=====================  ====================================  ===================================
+``beta-vae``           ``v -> Z_v`` for every view           ``Z_v -> v``
+``dvib``               every view ``-> Z``                   ``Z -> label``
+``beta-dvcca``         first view ``-> Z``                   ``Z -> v`` for every view
+``beta-dvcca-private`` first view ``-> Z``; ``v -> W_v``     ``Z, W_v -> v``
+``dvsib``              ``v -> Z_v``                          ``Z_v -> v``; ``Z_u ~ Z_v``
+``dvsib-private``      ``v -> Z_v``; ``v -> W_v``            ``Z_v, W_v -> v``; ``Z_u ~ Z_v``
+``dsib``               ``v -> Z_v`` (deterministic)          ``Z_u ~ Z_v``
+``multi-view-ib``      ``v -> Z_v``                          ``Z_u -> v`` (u != v); ``Z_u ~ Z_v``
+=====================  ====================================  ===================================
 """
 
 from __future__ import annotations

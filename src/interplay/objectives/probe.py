@@ -11,7 +11,7 @@ import numpy as np
 from .._validation import check_float, check_int, check_samples
 from ..exceptions import InvalidInputError, MissingDependencyError
 
-__all__ = ["ProbeResult", "linear_probe"]
+__all__ = ["ProbeResult", "embedding_plot", "linear_probe"]
 
 #: Inverse regularisation strengths searched, as the DVMIB study's grid (logspace(-3, 2, 11)).
 DEFAULT_CS = tuple(float(c) for c in np.logspace(-3, 2, 11))
@@ -125,3 +125,45 @@ def linear_probe(z: Any, y: Any, *, z_test: Any = None, y_test: Any = None,
     model = fit(np.arange(za.shape[0]), cs[best])
     acc = float(model.score((zt - mean) / std, yt))
     return ProbeResult(acc, scores[best], cs[best], len(tr), len(va), zt.shape[0])
+
+
+def embedding_plot(z: Any, y: Any, ax: Any = None, *, title: str = "", seed: int = 0,
+                   perplexity: float = 30.0) -> np.ndarray:
+    """Scatter a t-SNE (scikit-learn) map of ``z`` coloured by class ``y``; return the map.
+
+    Parameters
+    ----------
+    z : array, shape (n_samples, n_features)
+    y : array, shape (n_samples,)
+        Class labels (colours from matplotlib's colour-blind-safe ``tab10`` order).
+    ax : matplotlib Axes, optional
+        Where to draw; without it nothing is drawn and only the map is returned.
+    title : str
+        Axes title.
+    seed : int
+        t-SNE random state.
+    perplexity : float
+        t-SNE perplexity (lowered to ``(n - 1) / 3`` for small samples).
+
+    Returns
+    -------
+    ndarray, shape (n_samples, 2)
+    """
+    from sklearn.manifold import TSNE
+
+    za = check_samples(z, "z", min_samples=4)
+    ya = _labels(y, za.shape[0], "y")
+    perp = min(check_float(perplexity, "perplexity", low=0.0, low_open=True),
+               (za.shape[0] - 1) / 3)
+    if za.shape[1] == 1:
+        za = np.hstack([za, np.zeros_like(za)])
+    emb = TSNE(2, perplexity=perp, random_state=check_int(seed, "seed", minimum=0),
+               init="pca").fit_transform((za - za.mean(0)) / (za.std(0) + 1e-12))
+    if ax is not None:
+        for k, c in enumerate(np.unique(ya)):
+            sel = ya == c
+            ax.scatter(emb[sel, 0], emb[sel, 1], s=4, color=f"C{k % 10}", label=str(c))
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return emb
