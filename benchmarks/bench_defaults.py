@@ -140,13 +140,14 @@ class Load:
             p.wait()
 
 
-def measure(names: list[str], repeats: int, load: int, quick: bool, timeout: float
+def measure(names: list[str], repeats: int, load: int, quick: bool, timeout: float,
+            states: tuple[str, ...] = ("idle", "load"),
             ) -> dict[str, dict[str, list[tuple[float, float]]]]:
     times: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for name in names:
         cell = times.setdefault(name, {})
         for _ in range(repeats):
-            for loaded in (False, True):
+            for loaded in [s == "load" for s in states]:
                 for one in (False, True):
                     key = ("load" if loaded else "idle") + ("_one" if one else "_default")
                     if loaded:
@@ -169,6 +170,9 @@ def table(times: dict[str, dict[str, list[tuple[float, float]]]], load: int) -> 
     for name, cell in times.items():
         parts = [ROWS[name][0]]
         for state in ("idle", "load"):
+            if f"{state}_default" not in cell:
+                parts += ["-", "-", "-"]
+                continue
             d, o = min(cell[f"{state}_default"]), min(cell[f"{state}_one"])
             parts += [f"{d[0]:.2f} s", f"{o[0]:.2f} s", f"{d[0] / o[0]:.2f} ({d[1] / o[1]:.2f})"]
         lines.append("| " + " | ".join(parts) + " |")
@@ -183,10 +187,13 @@ def main() -> None:
     parser.add_argument("--load", type=int, default=max(1, (os.cpu_count() or 2) // 2),
                         help="Busy background processes in the loaded runs.")
     parser.add_argument("--quick", action="store_true", help="Train one seed instead of three.")
+    parser.add_argument("--states", nargs="+", choices=("idle", "load"), default=["idle", "load"],
+                        help="Run without the background load, with it, or both.")
     parser.add_argument("--timeout", type=float, default=900.0, help="Seconds per run.")
     parser.add_argument("--out", type=Path, help="Also write the markdown here.")
     args = parser.parse_args()
-    times = measure(args.rows, args.repeats, args.load, args.quick, args.timeout)
+    times = measure(args.rows, args.repeats, args.load, args.quick, args.timeout,
+                    tuple(args.states))
     command = "python benchmarks/bench_defaults.py " + " ".join(sys.argv[1:])
     text = (f"Command: `{command.strip()}` ({os.cpu_count()} cores; fastest of {args.repeats} "
             f"run{'s' if args.repeats > 1 else ''} per cell; ratio = default / one thread)\n\n"

@@ -184,3 +184,22 @@ def test_a_failed_parallel_call_raises_without_joblibs_warning():
             run_parallel(operator.truediv, calls, [str(i) for i in range(20)], n_jobs=2,
                          progress=False)
     assert [str(w.message) for w in caught if w.category is UserWarning] == []
+
+
+def test_a_library_imported_inside_a_limit_is_limited_by_the_next_policy(monkeypatch):
+    """The CLI enters the policy before torch is imported; torch's threads must still be 1."""
+    torch = pytest.importorskip("torch")
+    import sys
+    import types
+
+    before = torch.get_num_threads()
+    try:
+        with _threads.limit(1):
+            torch.set_num_threads(3)  # as a library loaded now would start
+            monkeypatch.setitem(sys.modules, "_interplay_test_fresh_import",
+                                types.ModuleType("_interplay_test_fresh_import"))
+            with _threads.policy():
+                assert torch.get_num_threads() == 1
+                assert _blas_threads() == {1}
+    finally:
+        torch.set_num_threads(before)

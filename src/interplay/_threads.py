@@ -64,8 +64,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 _REQUEST: ContextVar[int | None] = ContextVar("interplay_threads_request", default=None)
 #: An upper bound on threads, set in a parallel worker (None: no bound).
 _CAP: ContextVar[int | None] = ContextVar("interplay_threads_cap", default=None)
-#: The count the enclosing limit applied (None: no limit is active).
-_ACTIVE: ContextVar[int | None] = ContextVar("interplay_threads_active", default=None)
+#: The count the enclosing limit applied and how many modules were loaded then (None: no limit
+#: is active). A library loaded since (torch, scikit-learn's OpenMP) is not limited yet.
+_ACTIVE: ContextVar[tuple[int, int] | None] = ContextVar("interplay_threads_active",
+                                                         default=None)
 
 #: Dense work with this many columns (a covariance of this order) or more counts as large.
 LARGE_DIMENSION = 1500
@@ -163,19 +165,20 @@ def limit(count: int | None, *, cap: int | None = None) -> Iterator[None]:
 
     ``count`` None leaves the threads as they are. ``cap``, when given, also bounds the counts
     that policies inside the block choose (used in parallel workers). Everything is restored on
-    exit; nested limits with the count already in force cost nothing.
+    exit. A nested limit with the count already in force costs nothing, unless modules were
+    imported since (they may have loaded a thread pool: torch, scikit-learn's OpenMP).
     """
     cap_token = _CAP.set(cap) if cap is not None else None
     try:
-        if count is None or _ACTIVE.get() == count:
+        if count is None or _ACTIVE.get() == (count, len(sys.modules)):
             yield
             return
-        token = _ACTIVE.set(count)
-        try:
-            with _blas_limit(count), _torch_limit(count):
+        with _blas_limit(count), _torch_limit(count):
+            token = _ACTIVE.set((count, len(sys.modules)))
+            try:
                 yield
-        finally:
-            _ACTIVE.reset(token)
+            finally:
+                _ACTIVE.reset(token)
     finally:
         if cap_token is not None:
             _CAP.reset(cap_token)
