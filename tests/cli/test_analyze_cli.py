@@ -127,7 +127,7 @@ def test_quick_run_on_a_plain_file_end_to_end(arrays, tmp_path, capsys, browser)
                  "--out", str(out), "--no-progress"]) == 0
     files = {"analysis.json": "analysis", "summary.json": "dataset_summary",
              "pairwise_pid.json": "pairwise_pid", "recommendation.json": "recommendation",
-             "evaluation.json": "evaluation"}
+             "evaluation.json": "evaluation", "cluster_sensitivity.json": "cluster_sensitivity"}
     for name, kind in files.items():
         data = json.loads((out / name).read_text())
         assert data["kind"] == kind and data["interplay_version"]
@@ -136,8 +136,15 @@ def test_quick_run_on_a_plain_file_end_to_end(arrays, tmp_path, capsys, browser)
     recommendation = json.loads((out / "recommendation.json").read_text())
     assert analysis["headline"]["recommended"] == recommendation["best"]
     assert (out / "train" / "result.json").is_file()
+    # the sensitivity curve at the cluster count used reproduces that pair's pairwise PID
+    pairwise = json.loads((out / "pairwise_pid.json").read_text())
+    sensitivity = json.loads((out / "cluster_sensitivity.json").read_text())
+    at = sensitivity["n_clusters"].index(pairwise["discretization"]["n_clusters"])
+    [pair] = pairwise["pairs"]
+    for atom in ("redundancy", "unique1", "unique2", "synergy"):
+        assert sensitivity[atom][at] == pytest.approx(pair["pid"][atom], abs=1e-9)
     page = out / "report.html"
-    assert page.read_text().count("<section ") == 6
+    assert page.read_text().count("<section ") == 7
     check = browser.check(page, tmp_path / "analyze.png")
     browser_helpers.assert_clean_page(check, page, min_figures=6)
     assert "test accuracy" in " ".join(capsys.readouterr().out.split())

@@ -4,7 +4,8 @@ The steps, each writing its JSON into the run folder, then ``report.html`` over 
 
 1. ``summary.json``: the dataset (modalities, shapes, classes, hash);
 2. ``pairwise_pid.json``: the PID of every modality pair about the target, with bootstrap
-   intervals;
+   intervals (and ``cluster_sensitivity.json``: the most informative pair's cluster PID for
+   several cluster counts);
 3. ``recommendation.json``: the fusions ranked for the most informative pair's profile;
 4. ``train/``: the recommended fusion and the unimodal baselines (and their ensemble) trained
    on that pair, seeded;
@@ -135,7 +136,7 @@ class Run:
 
 def analyze_command(
     data: Annotated[str, typer.Argument(help="A bundled dataset name or a data file.",
-                                        show_default=False)],
+                                        show_default=False, metavar="DATA")],
     modalities: Annotated[
         str | None,
         typer.Option("--modalities", show_default=False,
@@ -386,7 +387,28 @@ def _pairwise(run: Run, source: Source, estimator: str, n_bootstrap: int,
                                   "held_fixed_in_bootstrap": True},
                "pairs": results}
     run.write("pairwise_pid.json", "pairwise_pid", payload, notes)
+    best = max(results, key=lambda p: p["pid"]["mi_joint"])
+    if used[best["x1"]] == used[best["x2"]] == "cluster":
+        _sensitivity(run, source, (best["x1"], best["x2"]), k, seed)
     return payload
+
+
+def _sensitivity(run: Run, source: Source, pair: tuple[str, str], k: int, seed: int) -> None:
+    """``cluster_sensitivity.json``: the cluster PID of the most informative pair for cluster
+    counts around the one used, next to the predicted plug-in bias."""
+    from .. import cluster_sensitivity
+
+    ds = source.dataset
+    counts = sorted({2, max(2, k // 2), k, MAX_CLUSTERS, 2 * MAX_CLUSTERS})
+    x1, x2 = (np.asarray(ds.modalities[m]).reshape(ds.n_samples, -1).astype(np.float64)
+              for m in pair)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = cluster_sensitivity(x1, x2, ds.targets[source.target], n_clusters=counts,
+                                     n_components=N_COMPONENTS, random_state=seed)
+    run.write("cluster_sensitivity.json", "cluster_sensitivity",
+              {"x1": pair[0], "x2": pair[1], "target": source.target, "chosen": k,
+               **result.to_dict()}, [str(w.message) for w in caught])
 
 
 def _recommend(run: Run, source: Source, pairwise: dict[str, Any]) -> dict[str, Any]:
@@ -422,7 +444,7 @@ def _train(run: Run, source: Source, rec: dict[str, Any], preset: dict[str, Any]
         "dataset": {**source.config, "max_samples": preset.get("max_samples")},
         "modalities": list(pair), "target": source.target,
         "split": {"validation": 0.1, "test": 0.2, "seed": seed},
-        "fusion": {"name": rec["best"]},
+        "fusion": {"name": rec.get("best_fusion") or rec["best"]},
         "trainer": {"epochs": preset["epochs"], "patience": preset["patience"],
                     "lr": 0.003, "batch_size": 64, "seeds": [seed + s for s in preset["seeds"]]},
         "baselines": {"unimodal": True},
@@ -466,8 +488,9 @@ def _finish(run: Run, summary: dict[str, Any], pairwise: dict[str, Any], rec: di
     run.write("analysis.json", "analysis", {"headline": headline, "steps": run.steps,
                                             "seconds": round(seconds, 1)})
     run.steps.pop()
-    files = ["analysis.json", "summary.json", "pairwise_pid.json", "recommendation.json",
-             "train/result.json", "evaluation.json"]
+    files = ["analysis.json", "summary.json", "pairwise_pid.json", "cluster_sensitivity.json",
+             "recommendation.json", "train/result.json", "evaluation.json"]
+    files = [f for f in files if (run.out / f).is_file()]
     page = render_report([load_result(run.out / f) for f in files],
                          title=f"interplay analyze: {summary['name']}",
                          command=run.provenance["command"])

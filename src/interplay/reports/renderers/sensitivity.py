@@ -25,15 +25,18 @@ def _paint(ax: Any, data: Mapping[str, Any], unit: str) -> None:
 
 def build(data: Mapping[str, Any]) -> dict[str, Any]:
     unit = str(data.get("units") or "bits")
+    pair = f"{data['x1']} and {data['x2']}" if data.get("x1") else "X1 and X2"
     figure = draw(lambda fig, ax: _paint(ax, data, unit), width=5.5, height=3.0,
                   alt="cluster-count sensitivity of the PID atoms",
-                  caption=(f"PID atoms of the cluster estimator against the number of k-means "
-                           f"clusters per modality, in {unit}; dotted: the predicted plug-in "
+                  caption=(f"PID atoms of {pair} by the cluster estimator against the number "
+                           f"of k-means clusters per modality, in {unit}"
+                           + (f" (the analysis used {data['chosen']})" if data.get("chosen")
+                              else "") + "; dotted: the predicted plug-in "
                            "bias of I(X1,X2;Y) (Miller-Madow). Atoms that keep growing with the "
                            "count, usually the synergy, follow the bias rather than the data."))
     rows = [[k, *(fmt(data[a][i]) for a in ATOMS), fmt(data["mi_joint"][i]), fmt(data["bias"][i])]
             for i, k in enumerate(data["n_clusters"])]
-    return section(figures=[figure], tables=[table(
+    return section(subtitle=pair if data.get("x1") else None, figures=[figure], tables=[table(
         ["clusters", *(f"{ATOM_LABELS[a]} ({unit})" for a in ATOMS), f"I(X1,X2;Y) ({unit})",
          f"bias ({unit})"], rows, "Cluster PID per number of clusters")])
 
