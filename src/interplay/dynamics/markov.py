@@ -140,7 +140,9 @@ def sample_markov(
     return seqs, tables
 
 
-def check_sequences(seqs: Any, alphabet_size: int | None, name: str = "seqs") -> tuple[np.ndarray, int]:
+def check_sequences(
+    seqs: Any, alphabet_size: int | None, name: str = "seqs"
+) -> tuple[np.ndarray, int]:
     """Validate integer sequences ``(n_seqs, length)``; return them and the alphabet size."""
     arr = np.asarray(seqs)
     if arr.ndim != 2 or arr.size == 0:
