@@ -40,12 +40,6 @@ def paint_noise(axes: Any, levels: Sequence[float], model: Curves, baseline: Cur
     axes[0].legend(frameon=False, fontsize=7)
 
 
-def _pm(stats: Mapping[str, Any] | float | None) -> tuple[Any, Any]:
-    if isinstance(stats, Mapping):
-        return stats.get("mean"), stats.get("std")
-    return stats, None
-
-
 def build(data: Mapping[str, Any]) -> dict[str, Any]:
     metric = data["metric"]
     levels = data["noise_levels"]
