@@ -16,7 +16,9 @@ masked and the gradient norm reaching its encoder (``Task(..., modality_curves=T
 as learning curves. The per-epoch time of each balancer is reported relative to joint training
 without balancing (curves logged in both).
 
-Datasets: ``av-digits`` (8x8 digit image + MFCCs of the spoken digit), and ``one-easy``, a
+Datasets: ``av-digits`` (8x8 digit image + MFCCs of the spoken digit; also ``mfeat`` with
+fou + kar + mor, and ``av-digits-synergy``, whose parity target needs both, with ``--datasets``
+and ``--add``), and ``one-easy``, a
 synthetic set built so that one modality is much easier to learn than the other: the label is
 ``y = 2 b1 + b2`` with ``b2`` read off the easy modality almost linearly (4 features) and ``b1``
 the XOR of the signs of two of the hard modality's 16 features. Either modality alone reaches
@@ -99,13 +101,15 @@ class Data:
 
 
 # ------------------------------------------------------------------------------------ data
-def av_digits(protocol: Protocol) -> Data:
+def bundled(name: str, modalities: Sequence[str], target: str, images: Sequence[str],
+            protocol: Protocol) -> Data:
+    """A bundled dataset through the ``interplay train`` data path (65/10/25 split, seed 0)."""
     cfg = config_from_dict({
-        "dataset": {"name": "av-digits", "max_samples": protocol.max_samples},
-        "modalities": ["image", "audio"], "target": "digit",
+        "dataset": {"name": name, "max_samples": protocol.max_samples},
+        "modalities": list(modalities), "target": target,
         "split": {"validation": 0.10, "test": 0.25, "seed": 0},
-        "encoders": {"image": {"kind": "image"}, "audio": {"kind": "vector"}},
-    }, source="the av-digits protocol")
+        "encoders": {m: {"kind": "image" if m in images else "vector"} for m in modalities},
+    }, source=f"the {name} protocol")
     d = prepare_data(cfg)
     if d.validation is None:
         raise RuntimeError("the protocol needs a validation split")
@@ -139,7 +143,13 @@ def one_easy(protocol: Protocol) -> Data:
                 take(parts[2]))
 
 
-DATASETS = {"av-digits": av_digits, "one-easy": one_easy}
+DATASETS = {
+    "av-digits": lambda p: bundled("av-digits", ("image", "audio"), "digit", ("image",), p),
+    "av-digits-synergy": lambda p: bundled("av-digits-synergy", ("image", "audio"), "parity",
+                                           ("image",), p),
+    "mfeat": lambda p: bundled("mfeat", ("fou", "kar", "mor"), "digit", (), p),
+    "one-easy": one_easy,
+}
 
 
 # ---------------------------------------------------------------------------------- models
@@ -182,11 +192,24 @@ def test_metrics(model: nn.Module, data: Data) -> dict[str, Any]:
     return out
 
 
+def balancer_of(method: str) -> Any:
+    """``"name"`` or ``"name:key=value,key=value"`` (numbers parsed) -> a balancer."""
+    name, _, spec = method.partition(":")
+    options: dict[str, Any] = {}
+    for item in filter(None, spec.split(",")):
+        key, _, raw = item.partition("=")
+        try:
+            options[key] = float(raw) if "." in raw or "e" in raw else int(raw)
+        except ValueError:
+            options[key] = raw
+    return create_balancer(name, **options)
+
+
 def fit_joint(data: Data, protocol: Protocol, method: str, lr: float,
               seed: int) -> dict[str, Any]:
     seed_everything(seed)
     model = joint_model(data, protocol)
-    balancer = None if method == JOINT else create_balancer(method)
+    balancer = None if method == JOINT else balancer_of(method)
     task = Task(model, balancer=balancer, modality_curves=True)
     start = time.perf_counter()
     fit = trainer(protocol, lr, seed).fit(task, data.train, data.validation)
@@ -244,6 +267,25 @@ def summarise(runs: list[dict[str, Any]], modalities: Sequence[str]) -> dict[str
     out = {k: stat([r[k] for r in runs]) for k in keys}
     out.update({f"shapley_{m}": stat([r["shapley"][m] for r in runs]) for m in modalities})
     return out
+
+
+def epoch_costs(data: Data, protocol: Protocol, methods: Sequence[str], epochs: int = 3,
+                repeats: int = 3) -> dict[str, Any]:
+    """Median seconds per training epoch of each method (no curves, no validation), the
+    methods interleaved within each repeat so that load changes hit them alike; and each
+    one's ratio to joint training without balancing."""
+    times: dict[str, list[float]] = {m: [] for m in methods}
+    for r in range(repeats):
+        for method in methods if r % 2 == 0 else list(reversed(methods)):
+            seed_everything(r)
+            balancer = None if method == JOINT else balancer_of(method)
+            task = Task(joint_model(data, protocol), balancer=balancer)
+            fit = Trainer(max_epochs=epochs, batch_size=protocol.batch_size, lr=1e-3, seed=r,
+                          patience=None, progress=False).fit(task, data.train)
+            times[method] += [row["seconds"] for row in fit.history[1:]]  # first: warm-up
+    median = {m: float(np.median(t)) for m, t in times.items()}
+    return {"epochs": epochs, "repeats": repeats, "seconds_per_epoch": median,
+            "ratio": {m: median[m] / median[JOINT] for m in methods}}
 
 
 # ---------------------------------------------------------------------------------- output
@@ -312,14 +354,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny protocol (smoke run)")
     parser.add_argument("--datasets", nargs="+", choices=sorted(DATASETS),
-                        default=sorted(DATASETS))
+                        default=["av-digits", "one-easy"])
+    parser.add_argument("--cost", action="store_true",
+                        help="only time one training epoch of each balancer on av-digits")
+    parser.add_argument("--add", action="store_true",
+                        help="add these datasets to the results already in --out")
     parser.add_argument("--methods", nargs="+", default=None,
-                        help="balancers to include (default: all), besides the baselines")
+                        help="balancers to include (default: all), besides the baselines; "
+                             "NAME:key=value,... sets options")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--figure", type=Path,
                         default=ROOT / "docs" / "figures" / "balance_curves.png")
     args = parser.parse_args(argv)
-    unknown = set(args.methods or ()) - set(list_balancers())
+    unknown = {m.partition(":")[0] for m in args.methods or ()} - set(list_balancers())
     if unknown:
         parser.error(f"--methods: unknown balancer(s) {sorted(unknown)}; choose from "
                      f"{', '.join(list_balancers())}")
@@ -331,6 +378,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     torch.set_num_threads(1)
     protocol = QUICK if args.quick else Protocol()
     methods = [JOINT, *(args.methods or sorted(list_balancers())), ENSEMBLE]
+    if args.cost:
+        return write_costs(args, protocol, methods[:-1])
     shown = sys.argv[1:] if argv is None else list(argv)
     results: dict[str, Any] = {
         "kind": "balance_study", "interplay_version": __version__,
@@ -353,12 +402,35 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         results["datasets"][name] = res
     results["total_seconds"] = time.perf_counter() - start
     args.out.mkdir(parents=True, exist_ok=True)
+    previous = args.out / "balance_study.json"
+    if args.add and previous.is_file():
+        before = json.loads(previous.read_text())
+        results["command"] = f"{before['command']}; {results['command']}"
+        results["total_seconds"] += before["total_seconds"]
+        results["datasets"] = {**before["datasets"], **results["datasets"]}
     text = json.dumps(jsonable(results), indent=1, allow_nan=False)
     atomic_write(args.out / "balance_study.json", lambda fh: fh.write(text.encode()))
     table = tables(results)
     atomic_write(args.out / "balance_study.md", lambda fh: fh.write(table.encode()))
     figure(results, args.figure)
     return results
+
+
+def write_costs(args: argparse.Namespace, protocol: Protocol,
+                methods: Sequence[str]) -> dict[str, Any]:
+    name = args.datasets[0]
+    cost = epoch_costs(DATASETS[name](protocol), protocol, methods,
+                       epochs=2 if args.quick else 4, repeats=2 if args.quick else 3)
+    result = {"kind": "balance_cost", "interplay_version": __version__, "dataset": name,
+              "command": "python benchmarks/balance_study.py --cost --datasets " + name,
+              "torch_threads": torch.get_num_threads(), **cost}
+    args.out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(jsonable(result), indent=1, allow_nan=False)
+    atomic_write(args.out / "balance_cost.json", lambda fh: fh.write(text.encode()))
+    for m in methods:
+        print(f"{m}: {cost['seconds_per_epoch'][m]:.3f} s/epoch, {cost['ratio'][m]:.2f}x",
+              file=sys.stderr)
+    return result
 
 
 if __name__ == "__main__":
