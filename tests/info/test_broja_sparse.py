@@ -134,3 +134,13 @@ def test_memory_estimates_grow_with_the_table():
     """The structured path's k1 * k2^2 term is what made 1500 x 1500 tables ask for 25 GiB."""
     exact, structured = broja._solver_bytes(1500, 1500, 2)
     assert structured > 25 * 2**30 > exact
+
+
+def test_a_solve_that_would_take_hours_is_refused(monkeypatch):
+    """The bound on work per Newton step (a 1182 x 1180 x 6 block of mfeat's raw floats would
+    need minutes per step) refuses before any step; here the bound is lowered."""
+    monkeypatch.setattr(broja, "_MAX_STEP_FLOPS", 1e3)
+    p = np.random.default_rng(0).dirichlet(np.ones(4**3)).reshape(4, 4, 4)
+    with pytest.raises(InvalidInputError, match="per Newton step"):
+        pid(p)
+    assert broja._step_flops(1182, 1180, 6, True) > 2e11 > broja._step_flops(64, 64, 64, False)

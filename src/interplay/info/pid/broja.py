@@ -64,6 +64,7 @@ _CG_STEPS = 20  # CG steps before falling back to the exact Schur complement
 _SHIFT = 3e-3  # diagonal shift of the unit-diagonal preconditioner when it is indefinite
 _ROWS = 256  # rows of the preconditioner scaled and rounded to float32 at a time
 _STALL = 4  # Sinkhorn stops when this many sweeps did not halve its marginal error
+_MAX_STEP_FLOPS = 2e11  # refused beyond: minutes per Newton step (k = 64 needs 3e10)
 _DENSE_UP_TO = 256  # (k1 + k2) * ky up to which the Newton system is factorised whole
 
 
@@ -269,22 +270,39 @@ def _solver_bytes(k1: int, k2: int, ky: int) -> tuple[int, int]:
     return 8 * (state + exact), 8 * (state + max(structured, exact + kept))
 
 
+def _step_flops(k1: int, k2: int, ky: int, structured: bool) -> float:
+    """Floating-point operations of one Newton step on a ``k1 x k2 x ky`` block."""
+    n = k2 * ky
+    if structured and n >= _STRUCTURED_FROM:
+        return 2.0 * k1 * k2 * n * ky + n**3 / 3  # O(k^5) Schur expansion, float32 factor
+    return float(k1 * ky) * n * n + n**3 / 3  # W^T W and the float64 factor
+
+
 def _check_memory(shapes: list[tuple[int, int, int]]) -> bool:
-    """Refuse, before allocating, blocks whose solve needs more memory than is available;
-    False when the preconditioned path does not fit but the exact one does."""
+    """Refuse, before allocating, blocks whose solve needs more memory than is available or
+    whose Newton steps would each take many minutes; False when the preconditioned path does
+    not fit in memory but the exact one does."""
     available = _available_bytes()
     structured = True
     for k1, k2, ky in shapes:
         exact, preconditioned = _solver_bytes(k1, k2, ky)
+        fits = preconditioned <= available
+        what = (f"BROJA on a table with {k1} x {k2} x {ky} values (X1 x X2 x Y, after "
+                "removing values that cannot co-occur) needs")
+        advice = ("Use fewer values per variable: bin continuous columns, or cluster them "
+                  "(`quantify --estimator cluster`, `interplay.cluster_pid`).")
         if exact > available:
             raise InvalidInputError(
-                f"BROJA on a table with {k1} x {k2} x {ky} values (X1 x X2 x Y, after removing "
-                f"values that cannot co-occur) needs about {exact / 2**30:.3g} GiB for its "
-                f"Newton system, more than the {available / 2**30:.3g} GiB of memory "
-                "available. Use fewer values per variable: bin continuous columns, or cluster "
-                "them (`quantify --estimator cluster`, `interplay.cluster_pid`)."
+                f"{what} about {exact / 2**30:.3g} GiB for its Newton system, more than the "
+                f"{available / 2**30:.3g} GiB of memory available. {advice}"
             )
-        structured &= preconditioned <= available
+        flops = _step_flops(k1, k2, ky, fits)
+        if flops > _MAX_STEP_FLOPS:
+            raise InvalidInputError(
+                f"{what} about {flops:.2g} floating-point operations per Newton step (tens of "
+                f"minutes each, and 8-12 steps). {advice}"
+            )
+        structured &= fits
     return structured
 
 
