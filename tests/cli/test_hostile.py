@@ -136,6 +136,17 @@ def test_a_device_is_never_replaced(capsys, table):
         atomic_write_text(os.devnull, "x")
 
 
+def test_export_refuses_a_device_and_a_folder(capsys, tmp_path):
+    device = tmp_path / "device.npz"
+    device.symlink_to(os.devnull)
+    folder = tmp_path / "folder.npz"
+    folder.mkdir()
+    for target in (device, folder):
+        code, _, err = run(capsys, "datasets", "export", "mfeat", str(target), "--overwrite")
+        assert code == 2 and err.startswith("error: OUT")
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
 # -- 3. unwritable outputs: before the work, and recovered after it -----------------------------
 
 

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from ..data import dataset_entry, list_datasets, load_dataset, save_dataset
 from ..exceptions import InvalidInputError
+from ._output import check_output
 
 HELP = (
     "Real multimodal datasets that work offline: shipped with interplay or scikit-learn, or "
@@ -115,6 +116,8 @@ def export_command(
         raise InvalidInputError(
             f"OUT must end in .npz or .parquet, got {out.name!r}."
         )
+    check_output(out, "OUT")
     dataset_entry(name)
     path = save_dataset(load_dataset(name), out)
-    Console(markup=False).print(f"wrote {name} to {path} ({_human(path.stat().st_size)})", highlight=False)
+    Console(markup=False).print(f"wrote {name} to {path} ({_human(path.stat().st_size)})",
+                                highlight=False)

@@ -141,7 +141,8 @@ class CCS(RedundancyMeasure):
             primal_residual=residual,
             tolerance=self.tol,
             seconds=time.perf_counter() - start,
-            message="pairwise maximum-entropy fit by linear programming (support) and IPF",
+            message="pairwise maximum-entropy fit by IPF (its support by linear programming "
+            "when IPF alone converges too slowly)",
         )
         return r, diag
 
