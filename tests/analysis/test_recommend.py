@@ -11,6 +11,7 @@ import pytest
 from interplay import MultimodalDataset, gaussian_pid_from_samples, make_gate, make_mixture
 from interplay.analysis.recommend import (
     DEFAULT_AFFINITY,
+    ENSEMBLE,
     FusionAffinity,
     InteractionProfile,
     calibrate_affinity,
@@ -185,8 +186,8 @@ def test_bad_profile_data():
 # ------------------------------------------------------------------------ recommendation
 def test_default_table_covers_every_registered_fusion():
     facts = fusion_facts()
-    assert set(DEFAULT_AFFINITY.table) == set(list_fusions()) == set(facts)
-    assert sorted(rank for _, rank in facts.values()) == list(range(1, len(facts) + 1))
+    assert set(DEFAULT_AFFINITY.table) == set(list_fusions()) | {ENSEMBLE} == set(facts)
+    assert sorted(rank for _, rank in facts.values()) == list(range(len(facts)))
     assert all(note for note, _ in facts.values())
     for row in DEFAULT_AFFINITY.table.values():
         assert all(0.0 <= row[k] <= 1.0 for k in ("redundancy", "unique", "synergy"))
@@ -198,7 +199,7 @@ def test_pure_xor_ranks_a_synergy_capable_fusion_first():
     # the additive fusions cannot represent XOR and rank below every synergy-capable one
     names = rec.names
     assert max(names.index(f) for f in SYNERGY_CAPABLE - {"perceiver", "poe"}) < \
-        min(names.index(f) for f in ADDITIVE)
+        min(names.index(f) for f in ADDITIVE | {ENSEMBLE})
 
 
 def test_additive_fusions_are_penalised_for_synergy_only():
@@ -250,10 +251,11 @@ def test_recommendation_json_schema():
     d = make_gate("xor", 2000, random_state=0)
     rec = recommend_fusion(profile_interactions(d.x1, d.x2, d.y, progress=False))
     data = json.loads(rec.to_json())
-    assert set(data) == {"best", "ranking", "shares", "affinity_source", "notes", "profile"}
-    assert data["best"] == rec.best == data["ranking"][0]["name"]
+    assert set(data) == {"best", "best_fusion", "separated", "why", "ranking", "shares",
+                         "affinity_source", "notes", "profile"}
+    assert data["best"] == rec.best in data["why"]
     assert [set(r) for r in data["ranking"]] == \
-        [{"name", "score", "reason", "affinity"}] * len(rec.ranking)
+        [{"name", "score", "interval", "within_noise", "reason", "affinity"}] * len(rec.ranking)
     assert data["profile"]["estimator"] == "plugin"
 
 

@@ -42,12 +42,14 @@ def test_xor_csv_writes_the_json_schema(tmp_path, xor_csv, capsys):
     out = tmp_path / "rec.json"
     assert cli(str(xor_csv), "--x1", "a", "--x2", "b", "--y", "label", "--json", str(out)) == 0
     data = json.loads(out.read_text())
-    assert set(data) == {"best", "ranking", "shares", "affinity_source", "notes", "profile",
-                         "data", "columns"}
+    assert set(data) == {"best", "best_fusion", "separated", "why", "ranking", "shares",
+                         "affinity_source", "notes", "profile", "data", "columns"}
     assert data["best"] in SYNERGY_CAPABLE
     assert data["columns"] == {"x1": ["a"], "x2": ["b"], "y": ["label"]}
     assert data["data"] == str(xor_csv)
-    assert [r["name"] for r in data["ranking"]][0] == data["best"]
+    top = data["ranking"][0]
+    assert top["name"] == data["best"] or not data["separated"]
+    assert all(r["interval"][0] <= r["score"] <= r["interval"][1] for r in data["ranking"])
     assert {r["name"] for r in data["ranking"]} == set(SIMPLICITY)
     scores = [r["score"] for r in data["ranking"]]
     assert all(0 <= s <= 1 for s in scores)

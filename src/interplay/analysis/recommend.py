@@ -61,6 +61,7 @@ from ..info.pid.result import ATOMS, PIDResult
 __all__ = [
     "DEFAULT_AFFINITY",
     "DEFAULT_TOLERANCE",
+    "ENSEMBLE",
     "ESTIMATORS",
     "FusionAffinity",
     "InteractionProfile",
@@ -83,23 +84,31 @@ MIN_KIND_WEIGHT = 0.5
 
 #: Predicted relative accuracies closer than this are treated as equal by the ranking.
 DEFAULT_TOLERANCE = 0.0
+#: Name of the unimodal ensemble among the candidates (one classifier per modality, trained
+#: alone, probabilities averaged: ``interplay.models.UnimodalEnsemble``).
+ENSEMBLE = "ensemble"
+_ENSEMBLE_FACTS = (
+    "averages the probabilities of one classifier per modality, each trained alone: no "
+    "cross-modal term (cannot represent synergy), no modality competition in training, and "
+    "it keeps working when a modality is missing", 0)
 
 
 def fusion_facts() -> dict[str, tuple[str, int]]:
-    """What each registered fusion can represent and its simplicity rank, from the classes.
+    """What each candidate can represent and its simplicity rank (0 simplest).
 
     Read from the fusion classes' ``represents`` and ``simplicity`` attributes
-    (:mod:`interplay.models.fusion`). Without torch (the ``interplay[models]`` extra) the
-    classes cannot be loaded and the dict is empty: rankings then carry no reasons and break
-    ties by name.
+    (:mod:`interplay.models.fusion`); the unimodal ensemble (:data:`ENSEMBLE`) has rank 0.
+    Without torch (the ``interplay[models]`` extra) the classes cannot be loaded and only the
+    ensemble is described: rankings then break ties between fusions by name.
     """
+    facts = {ENSEMBLE: _ENSEMBLE_FACTS}
     try:
         from ..models import list_fusions
         from ..models.fusion.base import fusion_class
     except (ImportError, MissingDependencyError):
-        return {}
-    return {name: (fusion_class(name).represents, fusion_class(name).simplicity)
-            for name in list_fusions()}
+        return facts
+    return {**facts, **{name: (fusion_class(name).represents, fusion_class(name).simplicity)
+                        for name in list_fusions()}}
 
 
 # --------------------------------------------------------------------------------- profile
@@ -381,16 +390,21 @@ class FusionAffinity(JSONResult):
         Where the calibration comes from.
     n_datasets : int
         Number of calibration datasets.
+    spread : dict
+        ``{fusion: {kind: sd}}``: the share-weighted standard deviation of the fusion's
+        relative accuracy around its affinity over the calibration datasets (how far a single
+        dataset strays from the average); missing entries count as 0.
     """
 
     table: dict[str, dict[str, float]]
     source: str = ""
     n_datasets: int = 0
+    spread: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form (JSON-ready)."""
         return _jsonable({"table": self.table, "source": self.source,
-                          "n_datasets": self.n_datasets})
+                          "n_datasets": self.n_datasets, "spread": self.spread})
 
 
 def calibrate_affinity(
@@ -411,7 +425,9 @@ def calibrate_affinity(
     datasets. It smooths rather than unmixes: a fusion that fails only on synergy looks better
     on synergy than it is when the synergistic datasets also hold other information. A kind
     whose shares sum to less than 0.5 over the suite is not covered; its affinity falls back to
-    the fusion's mean relative accuracy.
+    the fusion's mean relative accuracy. The spread of each entry is the share-weighted
+    standard deviation ``sqrt(sum_d w_a(d) (r_f(d) - A[f, a])^2 / sum_d w_a(d))`` (over all
+    datasets for an uncovered kind): it is what turns a predicted score into an interval.
 
     Parameters
     ----------
@@ -449,15 +465,16 @@ def calibrate_affinity(
     fusions = _fusion_names(accuracies)
     rel = np.array([_relative(acc, fusions, i) for i, acc in enumerate(accuracies)])
     table: dict[str, dict[str, float]] = {}
+    spread: dict[str, dict[str, float]] = {}
     covered = weights.sum(axis=0) >= MIN_KIND_WEIGHT
     for j, f in enumerate(fusions):
-        mean = float(rel[:, j].mean())
-        table[f] = {
-            kind: (float(weights[:, k] @ rel[:, j] / weights[:, k].sum()) if covered[k]
-                   else mean)
-            for k, kind in enumerate(KINDS)
-        }
-    return FusionAffinity(table=table, source=source, n_datasets=len(profiles))
+        table[f], spread[f] = {}, {}
+        for k, kind in enumerate(KINDS):
+            w = weights[:, k] if covered[k] else np.ones(len(profiles))
+            mean = float(w @ rel[:, j] / w.sum())
+            table[f][kind] = mean
+            spread[f][kind] = float(np.sqrt(w @ (rel[:, j] - mean) ** 2 / w.sum()))
+    return FusionAffinity(table=table, source=source, n_datasets=len(profiles), spread=spread)
 
 
 def _kinds_of(profile: Any, name: str) -> list[float]:
@@ -497,62 +514,98 @@ def _relative(acc: Mapping[str, float], fusions: list[str], i: int) -> list[floa
     return [v / best for v in values]
 
 
-# Calibrated on the 8 calibration datasets of benchmarks/model_selection_study.py
-# (full run, seeds 0 and 1); see docs/model-selection.md. Regenerate with that script.
+# Redundancy and unique columns: the 3 real modality pairs of
+# benchmarks/model_selection_real.py (fusion-table protocol); synergy column: the 16 synthetic
+# datasets of benchmarks/model_selection_study.py (the ensemble takes late fusion's synergy
+# entries: both add one term per modality; not measured). See docs/model-selection.md.
+# Regenerate with `python benchmarks/model_selection_real.py --print-default`.
 DEFAULT_AFFINITY = FusionAffinity(
     table={
-        "cross_attention": {"redundancy": 0.9954, "unique": 0.9945, "synergy": 0.9959},
-        "early": {"redundancy": 0.8301, "unique": 0.8529, "synergy": 0.5677},
-        "gated": {"redundancy": 0.9567, "unique": 0.9321, "synergy": 0.9466},
-        "late": {"redundancy": 0.8285, "unique": 0.8527, "synergy": 0.5634},
-        "low_rank_tensor": {"redundancy": 0.9953, "unique": 0.9954, "synergy": 0.9977},
-        "multiplicative": {"redundancy": 0.9948, "unique": 0.9957, "synergy": 0.9973},
-        "perceiver": {"redundancy": 0.8633, "unique": 0.9815, "synergy": 0.9005},
-        "poe": {"redundancy": 0.9942, "unique": 0.9959, "synergy": 0.9960},
-        "tensor": {"redundancy": 0.9966, "unique": 0.9980, "synergy": 0.9978},
+        "cross_attention": {"redundancy": 0.9759, "unique": 0.9746, "synergy": 0.9942},
+        "early": {"redundancy": 0.9814, "unique": 0.9844, "synergy": 0.5411},
+        "ensemble": {"redundancy": 0.9968, "unique": 0.9978, "synergy": 0.5421},
+        "gated": {"redundancy": 0.9778, "unique": 0.9797, "synergy": 0.9551},
+        "late": {"redundancy": 0.9775, "unique": 0.9807, "synergy": 0.5421},
+        "low_rank_tensor": {"redundancy": 0.9591, "unique": 0.9653, "synergy": 0.9979},
+        "multiplicative": {"redundancy": 0.9693, "unique": 0.9728, "synergy": 0.9976},
+        "perceiver": {"redundancy": 0.9687, "unique": 0.9725, "synergy": 0.9036},
+        "poe": {"redundancy": 0.9738, "unique": 0.9779, "synergy": 0.9791},
+        "tensor": {"redundancy": 0.9548, "unique": 0.9616, "synergy": 0.9984},
     },
-    source="calibration split of benchmarks/model_selection_study.py (8 datasets, seeds 0 and 1)",
-    n_datasets=8,
+    source=(
+        '3 real sets of benchmarks/model_selection_real.py (redundancy, unique) and the '
+        'synthetic suite of benchmarks/model_selection_study.py (synergy)'
+    ),
+    n_datasets=3,
+    spread={
+        "cross_attention": {"redundancy": 0.0213, "unique": 0.0181, "synergy": 0.0034},
+        "early": {"redundancy": 0.0212, "unique": 0.0190, "synergy": 0.1584},
+        "ensemble": {"redundancy": 0.0035, "unique": 0.0032, "synergy": 0.1579},
+        "gated": {"redundancy": 0.0145, "unique": 0.0129, "synergy": 0.1176},
+        "late": {"redundancy": 0.0117, "unique": 0.0115, "synergy": 0.1579},
+        "low_rank_tensor": {"redundancy": 0.0303, "unique": 0.0283, "synergy": 0.0021},
+        "multiplicative": {"redundancy": 0.0221, "unique": 0.0201, "synergy": 0.0025},
+        "perceiver": {"redundancy": 0.0184, "unique": 0.0172, "synergy": 0.1880},
+        "poe": {"redundancy": 0.0162, "unique": 0.0157, "synergy": 0.0611},
+        "tensor": {"redundancy": 0.0306, "unique": 0.0290, "synergy": 0.0025},
+    },
 )
 
 
 # ------------------------------------------------------------------------ recommendation
 @dataclass(frozen=True)
 class RankedFusion:
-    """One fusion in a ranking.
+    """One candidate in a ranking.
 
     Attributes
     ----------
     name : str
-        The fusion's registry name.
+        The fusion's registry name, or :data:`ENSEMBLE`.
     score : float
-        Predicted accuracy relative to the best fusion, in [0, 1].
+        Predicted accuracy relative to the best model, in [0, 1].
     reason : str
-        What the fusion can represent, and so which interactions it suits.
+        What the model can represent, and so which interactions it suits.
     affinity : dict
         Its calibrated relative accuracy on redundant, unique and synergistic data.
+    interval : tuple of float
+        Range of the predicted relative accuracy: the score's range over the profile's share
+        intervals, widened by one calibration spread (see :func:`recommend_fusion`).
+    within_noise : bool
+        Whether the interval reaches the top-ranked candidate's (the profile does not tell it
+        apart from the top).
     """
 
     name: str
     score: float
     reason: str
     affinity: dict[str, float] = field(default_factory=dict)
+    interval: tuple[float, float] = (0.0, 1.0)
+    within_noise: bool = False
 
 
 @dataclass(frozen=True)
 class Recommendation(JSONResult):
-    """Fusions ranked by the relative accuracy predicted for a dataset's interaction profile.
+    """Candidates ranked by the relative accuracy predicted for a dataset's profile, and the pick.
 
     Attributes
     ----------
     ranking : tuple of RankedFusion
-        Best first; ``score`` is the predicted accuracy relative to the best fusion.
+        Highest predicted score first.
     profile : InteractionProfile or None
         The profile the ranking is for (None when shares were given as a dict).
     shares : dict
         The four shares used.
     affinity_source : str
         Where the affinities come from.
+    notes : tuple of str
+        Caveats of the recommendation.
+    recommended : str
+        The pick: the top-ranked candidate when its interval clears every other's, else the
+        simplest candidate within the noise of the top one.
+    separated : bool
+        Whether the profile separates the top-ranked candidate from the others.
+    why : str
+        Why the pick won, in one sentence.
     """
 
     ranking: tuple[RankedFusion, ...]
@@ -560,22 +613,45 @@ class Recommendation(JSONResult):
     shares: dict[str, float]
     affinity_source: str = ""
     notes: tuple[str, ...] = field(default=())
+    recommended: str = ""
+    separated: bool = True
+    why: str = ""
 
     @property
     def best(self) -> str:
-        """Name of the top-ranked fusion."""
-        return self.ranking[0].name
+        """Name of the recommended model (see ``recommended``)."""
+        return self.recommended or self.ranking[0].name
+
+    @property
+    def best_fusion(self) -> str:
+        """The fusion module to train: the pick when it is a fusion, else the simplest fusion
+        within the noise, else the top-ranked fusion."""
+        fusions = [r for r in self.ranking if r.name != ENSEMBLE]
+        if not fusions:
+            raise InvalidInputError("the ranking holds no fusion module, only the ensemble.")
+        if self.best != ENSEMBLE:
+            return self.best
+        close = [r.name for r in fusions if r.within_noise]
+        if close:
+            rank = {f: s for f, (_, s) in fusion_facts().items()}
+            return min(close, key=lambda f: (rank.get(f, 1000), f))
+        return fusions[0].name
 
     @property
     def names(self) -> list[str]:
-        """Fusion names, best first."""
+        """Candidate names, highest predicted score first."""
         return [r.name for r in self.ranking]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form (JSON-ready)."""
         return _jsonable({
             "best": self.best,
-            "ranking": [{"name": r.name, "score": r.score, "reason": r.reason,
+            "best_fusion": self.best_fusion if any(r.name != ENSEMBLE for r in self.ranking)
+            else None,
+            "separated": self.separated,
+            "why": self.why,
+            "ranking": [{"name": r.name, "score": r.score, "interval": list(r.interval),
+                         "within_noise": r.within_noise, "reason": r.reason,
                          "affinity": r.affinity} for r in self.ranking],
             "shares": self.shares,
             "affinity_source": self.affinity_source,
@@ -591,16 +667,20 @@ def recommend_fusion(
     affinity: FusionAffinity | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
 ) -> Recommendation:
-    """Rank fusion modules for a dataset by their predicted accuracy relative to the best.
+    """Rank fusions (and the unimodal ensemble) for a dataset, and pick one without over-claiming.
 
-    The score of fusion ``f`` is ``w_R A[f,R] + (w_U1 + w_U2) A[f,U] + w_S A[f,S]`` with ``w``
-    the profile's shares and ``A`` the affinities (see the module docstring). Scores closer
-    than ``tolerance`` are not told apart: the ranking takes the best remaining score, and
-    ranks every remaining fusion within ``tolerance`` of it by simplicity (the fusion
-    class's ``simplicity``: fewer parameters and cross-modal terms first), then repeats with
-    the rest (Occam's razor). The default 0 ranks by score alone: on the study's evaluation
-    split a tolerance of 0.005 (the seed-to-seed spread of relative accuracy) preferred
-    product-of-experts, which failed on one synergistic dataset (``docs/model-selection.md``).
+    The score of candidate ``f`` is ``w_R A[f,R] + (w_U1 + w_U2) A[f,U] + w_S A[f,S]`` with
+    ``w`` the profile's shares and ``A`` the affinities (see the module docstring). Its
+    *interval* is the score's range over every share vector inside the profile's bootstrap
+    intervals (``share_ci``; the point shares when there are none), widened on both sides by
+    the calibration spread ``sqrt(sum_k w_k sd[f,k]^2)``: how far one dataset's relative
+    accuracy strays from the calibrated average.
+
+    The pick: when the top-ranked candidate's interval lies above every other candidate's, it
+    wins (``separated``). Otherwise the profile does not tell the candidates apart, and the
+    recommendation says so and picks the *simplest* candidate whose interval reaches the top
+    one's (simplicity: the fusion class's ``simplicity``; the unimodal ensemble, with no
+    cross-modal term, counts as the simplest) rather than a confident wrong answer.
 
     Parameters
     ----------
@@ -608,11 +688,11 @@ def recommend_fusion(
         From :func:`profile_interactions`, a PID, or a dict with the four atoms or shares
         (``redundancy``, ``unique1``, ``unique2``, ``synergy``; normalised here).
     candidates : sequence of str, optional
-        Fusions to rank (default: every fusion in the affinity table).
+        Models to rank (default: every entry of the affinity table).
     affinity : FusionAffinity, optional
         Default :data:`DEFAULT_AFFINITY`; see :func:`calibrate_affinity` to make your own.
     tolerance : float
-        Predicted relative accuracies closer than this count as equal (0: rank by score only).
+        Scores closer than this are ordered by simplicity in the ranking (0: by score only).
 
     Returns
     -------
@@ -626,12 +706,19 @@ def recommend_fusion(
 
     Examples
     --------
+    >>> aff = FusionAffinity(
+    ...     {"late": {"redundancy": 1.0, "unique": 1.0, "synergy": 0.5},
+    ...      "tensor": {"redundancy": 0.99, "unique": 0.99, "synergy": 1.0}},
+    ...     spread={"late": {"redundancy": 0.01, "unique": 0.01, "synergy": 0.05},
+    ...             "tensor": {"redundancy": 0.01, "unique": 0.01, "synergy": 0.02}})
     >>> xor = {"redundancy": 0.0, "unique1": 0.0, "unique2": 0.0, "synergy": 1.0}
-    >>> recommend_fusion(xor, ["early", "late", "tensor"]).best
-    'tensor'
+    >>> rec = recommend_fusion(xor, affinity=aff)
+    >>> rec.best, rec.separated
+    ('tensor', True)
     >>> copy = {"redundancy": 1.0, "unique1": 0.0, "unique2": 0.0, "synergy": 0.0}
-    >>> recommend_fusion(copy, ["early", "late"]).best
-    'early'
+    >>> rec = recommend_fusion(copy, affinity=aff)
+    >>> rec.best, rec.separated
+    ('late', False)
     """
     aff = DEFAULT_AFFINITY if affinity is None else affinity
     if not isinstance(aff, FusionAffinity):
@@ -639,8 +726,9 @@ def recommend_fusion(
             f"`affinity` must be a FusionAffinity (see calibrate_affinity), got "
             f"{type(aff).__name__}."
         )
+    share_ci = None
     if isinstance(profile, InteractionProfile):
-        shares = profile.shares
+        shares, share_ci = profile.shares, profile.share_ci
     elif isinstance(profile, (PIDResult, Mapping)):
         if isinstance(profile, Mapping) and not all(a in profile for a in ATOMS):
             raise InvalidInputError(
@@ -655,18 +743,95 @@ def recommend_fusion(
     names = _check_candidates(candidates, aff)
     tol = check_float(tolerance, "tolerance", low=0.0, high=1.0)
     w = dict(zip(KINDS, _kinds_of(shares, "profile"), strict=True))
+    bounds = _kind_bounds(w, share_ci)
     scores = {f: sum(w[k] * aff.table[f][k] for k in KINDS) for f in names}
+    intervals = {f: _score_interval(aff.table[f], aff.spread.get(f, {}), w, bounds)
+                 for f in names}
     facts = fusion_facts()
+    simple = {f: rank for f, (_, rank) in facts.items()}
+    order = _occam_order(scores, tol, simple)
+    top_low = intervals[order[0]][0]
+    close = {f for f in order if intervals[f][1] >= top_low}
     ranking = tuple(
         RankedFusion(f, float(scores[f]),
                      facts[f][0] if f in facts else "known only from its calibration",
-                     dict(aff.table[f]))
-        for f in _occam_order(scores, tol, {f: rank for f, (_, rank) in facts.items()}))
+                     dict(aff.table[f]), intervals[f], f in close)
+        for f in order)
+    pick, separated, why = _pick(ranking, simple)
+    notes = () if separated else (
+        "the profile does not separate " + ", ".join(r.name for r in ranking if r.within_noise)
+        + ": their predicted relative accuracies overlap within the profile's and the "
+        "calibration's uncertainty; the simplest of them is recommended.",)
     return Recommendation(
         ranking=ranking,
         profile=profile if isinstance(profile, InteractionProfile) else None,
-        shares=dict(shares), affinity_source=aff.source,
+        shares=dict(shares), affinity_source=aff.source, notes=notes,
+        recommended=pick, separated=separated, why=why,
     )
+
+
+def _kind_bounds(w: Mapping[str, float], share_ci: Mapping[str, Sequence[float]] | None
+                 ) -> dict[str, tuple[float, float]]:
+    """Interval of each kind's share (U1 and U2 added), containing the point share."""
+    if share_ci is None:
+        return {k: (w[k], w[k]) for k in KINDS}
+    raw = {"redundancy": share_ci["redundancy"], "synergy": share_ci["synergy"],
+           "unique": (share_ci["unique1"][0] + share_ci["unique2"][0],
+                      share_ci["unique1"][1] + share_ci["unique2"][1])}
+    return {k: (min(float(raw[k][0]), w[k]), max(float(raw[k][1]), w[k])) for k in KINDS}
+
+
+def _score_interval(row: Mapping[str, float], sd: Mapping[str, float],
+                    w: Mapping[str, float], bounds: Mapping[str, tuple[float, float]]
+                    ) -> tuple[float, float]:
+    """Smallest and largest score over shares inside ``bounds`` that sum to 1 (a fractional
+    knapsack: fill the lower bounds, then pour the rest into the lowest or highest affinity
+    first), widened by the share-weighted calibration spread."""
+    def extreme(highest: bool) -> float:
+        share = {k: bounds[k][0] for k in KINDS}
+        left = 1.0 - sum(share.values())
+        for k in sorted(KINDS, key=lambda k: row[k], reverse=highest):
+            add = min(max(left, 0.0), bounds[k][1] - share[k])
+            share[k] += add
+            left -= add
+        return sum(share[k] * row[k] for k in KINDS)
+
+    noise = float(np.sqrt(sum(w[k] * sd.get(k, 0.0) ** 2 for k in KINDS)))
+    return (max(extreme(False) - noise, 0.0), min(extreme(True) + noise, 1.0))
+
+
+def _pick(ranking: Sequence[RankedFusion], simple: Mapping[str, int]) -> tuple[str, bool, str]:
+    """The recommended candidate, whether the profile separated the top one, and why it won.
+
+    Eligible: the top-ranked candidate, and any other whose score lies inside the top one's
+    interval (the one-standard-error rule) and whose interval reaches no further down than
+    twice the top one's half-width below the top's lower end (not riskier). The simplest
+    eligible candidate is picked.
+    """
+    top = ranking[0]
+    low, half = top.interval[0], top.score - top.interval[0]
+    eligible = [r for r in ranking
+                if r is top or (r.score >= low and r.interval[0] >= low - half)]
+    pick = min(eligible, key=lambda r: (simple.get(r.name, 1000), r.name))
+    close = [r.name for r in ranking if r.within_noise and r is not top]
+    if not close:
+        nxt = ranking[1] if len(ranking) > 1 else None
+        return top.name, True, (
+            f"{top.name} is predicted at {top.score:.1%} of the best "
+            f"[{top.interval[0]:.1%}, {top.interval[1]:.1%}]"
+            + ("" if nxt is None else
+               f", above the interval of every other candidate (next: {nxt.name}, at most "
+               f"{nxt.interval[1]:.1%})") + ".")
+    if pick is top:
+        return top.name, False, (
+            f"{top.name} has the highest prediction ({top.score:.1%} "
+            f"[{top.interval[0]:.1%}, {top.interval[1]:.1%}]); {', '.join(close)} overlap it "
+            "but are predicted lower or are riskier, and none is simpler and as safe.")
+    return pick.name, False, (
+        f"{len(close) + 1} candidates are within the noise of the top prediction ({top.name}, "
+        f"{top.score:.1%} [{top.interval[0]:.1%}, {top.interval[1]:.1%}]): {pick.name} is the "
+        f"simplest whose prediction lies inside that interval without more downside "
+        f"(predicted {pick.score:.1%} [{pick.interval[0]:.1%}, {pick.interval[1]:.1%}]).")
 
 
 def _occam_order(scores: Mapping[str, float], tolerance: float,

@@ -40,10 +40,12 @@ HELP = (
     "--estimator auto counts discrete columns exactly, clusters continuous modalities when Y "
     "is discrete (--clusters k-means clusters on --components principal components), and uses "
     "a Gaussian copula when Y is continuous.\n\n"
-    "The ranking is a linear model in the shares whose coefficients were calibrated on a suite "
-    "of synthetic datasets (docs/model-selection.md): additive fusions (early, late) suit "
-    "redundant and unique information, fusions with cross-modal products (tensor, low-rank "
-    "tensor, multiplicative) or attention suit synergy.\n\n"
+    "The ranking is a linear model in the shares whose coefficients were calibrated on real "
+    "modality pairs (redundant and unique information) and a synthetic suite (synergy); see "
+    "docs/model-selection.md. Each prediction carries an interval (the profile's bootstrap "
+    "intervals and the calibration's spread); when the intervals do not separate the top "
+    "candidates, the simplest of them is recommended (the unimodal ensemble counts as the "
+    "simplest) and the output says so.\n\n"
     "\b\nExamples:\n"
     "  interplay recommend --example gates\n"
     "  interplay recommend data.csv --x1 a --x2 b --y label --json rec.json\n"
@@ -81,8 +83,10 @@ def recommend_command(
                           help="Principal components per modality (cluster estimator; 0: no PCA).")
     ] = DEFAULT_N_COMPONENTS,
     bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Bootstrap resamples for intervals of the shares.")
-    ] = 0,
+        int, typer.Option("--bootstrap",
+                          help="Bootstrap resamples for intervals of the shares (they widen "
+                               "the predicted accuracies' intervals; 0: none).")
+    ] = 30,
     candidates: Annotated[
         str | None,
         typer.Option("--candidates", show_default=False,
@@ -181,13 +185,19 @@ def _print(rec: Recommendation, profile: InteractionProfile, source: str,
     console.print(table)
     ranking = Table(title="Fusions ranked by predicted accuracy relative to the best",
                     title_justify="left")
-    for col in ("rank", "fusion", "predicted", "why"):
-        ranking.add_column(col, justify="right" if col in ("rank", "predicted") else "left")
+    for col in ("rank", "model", "predicted", "interval", "within noise", "what it represents"):
+        ranking.add_column(col, justify="right" if col in ("rank", "predicted", "interval")
+                           else "left", no_wrap=col != "what it represents")
     for i, r in enumerate(rec.ranking, start=1):
-        ranking.add_row(str(i), r.name, f"{r.score:.1%}", r.reason)
+        ranking.add_row(str(i), r.name, f"{r.score:.1%}",
+                        f"[{r.interval[0]:.1%}, {r.interval[1]:.1%}]",
+                        "yes" if r.within_noise else "", r.reason)
     console.print(ranking)
-    console.print(f"recommended: {rec.best}   (affinities: {rec.affinity_source})",
-                  highlight=False)
+    verdict = "separated by the profile" if rec.separated else \
+        "NOT separated by the profile: simplest within the noise"
+    console.print(f"recommended: {rec.best}   ({verdict})", highlight=False)
+    console.print(f"why: {rec.why}", highlight=False)
+    console.print(f"affinities: {rec.affinity_source}", highlight=False)
     print_warnings(console, profile.warnings)
     if json_out is not None:
         console.print(f"wrote {json_out}", highlight=False)
