@@ -78,7 +78,7 @@ def collect_warnings() -> Iterator[None]:
     """Hold back Python warnings raised inside; print those the command did not print."""
     _SHOWN.clear()
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+        warnings.simplefilter("always", UserWarning)  # other filters (errors) stay
         try:
             yield
         finally:
