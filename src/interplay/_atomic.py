@@ -57,8 +57,8 @@ def check_output_path(
                 "there would destroy it. Choose another file."
             )
     folder = target.parent
-    if not folder.is_dir():
-        raise InvalidInputError(f"{name}: the folder {str(folder)!r} does not exist.")
+    if not folder.is_dir():  # named as the user wrote it
+        raise InvalidInputError(f"{name}: the folder {str(Path(path).parent)!r} does not exist.")
     try:
         fd, probe = tempfile.mkstemp(prefix=".interplay-probe.", dir=folder)
     except OSError as exc:
