@@ -476,7 +476,7 @@ def _finish(run: Run, summary: dict[str, Any], pairwise: dict[str, Any], rec: di
         "dataset": summary["name"], "n_samples": summary["n_samples"],
         "modalities": pairwise["modalities"], "target": pairwise["target"],
         "pair": rec["profile"]["modalities"], "profile": rec["shares"],
-        "recommended": rec["best"],
+        "recommended": rec["best"], "fusion": evaluation.get("fusion") or rec["best"],
         "accuracy": {"fusion": model["clean"], "ensemble": baseline.get("clean")},
         "dropped": {"fusion": model["dropped"], "ensemble": baseline.get("dropped")},
         "relative_robustness": comparison.get("relative_robustness"),
@@ -503,8 +503,7 @@ def _print(run: Run, headline: dict[str, Any]) -> None:
                         f"{headline['target']}", title_justify="left")
     for col in ("", "test accuracy", *(f"{m} dropped" for m in headline["pair"])):
         table.add_column(col, justify="left" if not col else "right")
-    for name, key in ((f"{headline['recommended']} fusion (recommended)", "fusion"),
-                      ("unimodal ensemble", "ensemble")):
+    for name, key in _labels(headline):
         clean = headline["accuracy"][key]
         if clean is None:
             continue
@@ -518,6 +517,15 @@ def _print(run: Run, headline: dict[str, Any]) -> None:
            if headline.get("agreement") is not None else ""), highlight=False, markup=False)
     run.console.print(f"wrote {run.out}/ (report: {run.out / 'report.html'})", highlight=False,
                       markup=False)
+
+
+def _labels(headline: dict[str, Any]) -> list[tuple[str, str]]:
+    """Row labels of the fusion and the ensemble, the recommended one marked."""
+    pick = headline["recommended"]
+    return [(f"{headline['fusion']} fusion" + (" (recommended)" if pick != "ensemble" else ""),
+             "fusion"),
+            ("unimodal ensemble" + (" (recommended)" if pick == "ensemble" else ""),
+             "ensemble")]
 
 
 def _pm(stats: dict[str, Any] | None) -> str:

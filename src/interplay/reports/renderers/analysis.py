@@ -19,14 +19,21 @@ def build(data: Mapping[str, Any]) -> dict[str, Any]:
     pair = h["pair"]
     shares = h["profile"]
     profile = ", ".join(f"{ATOM_NAMES[a].split()[0]} {100 * v:.0f}%" for a, v in shares.items())
-    highlight = (f"Recommended fusion for {pair[0]} + {pair[1]} → {h['target']}: "
-                 f"{h['recommended']}. Test accuracy {_pm(h['accuracy']['fusion'])} against "
-                 f"{_pm(h['accuracy'].get('ensemble'))} for the unimodal ensemble.")
+    fusion = h.get("fusion") or h["recommended"]
+    if h["recommended"] == "ensemble":
+        highlight = (f"Recommended for {pair[0]} + {pair[1]} → {h['target']}: the unimodal "
+                     "ensemble (no fusion is predicted to do better within the uncertainty). "
+                     f"Test accuracy {_pm(h['accuracy'].get('ensemble'))}, against "
+                     f"{_pm(h['accuracy']['fusion'])} for the {fusion} fusion trained beside it.")
+    else:
+        highlight = (f"Recommended fusion for {pair[0]} + {pair[1]} → {h['target']}: "
+                     f"{fusion}. Test accuracy {_pm(h['accuracy']['fusion'])} against "
+                     f"{_pm(h['accuracy'].get('ensemble'))} for the unimodal ensemble.")
     lead = (f"{h['dataset']}: {h['n_samples']} samples; modalities analysed: "
             f"{', '.join(h['modalities'])}; the most informative pair, {pair[0]} and {pair[1]}, "
             f"has the profile {profile} (shares of R + U1 + U2 + S).")
     rows = []
-    for name, key in ((f"{h['recommended']} fusion", "fusion"), ("unimodal ensemble", "ensemble")):
+    for name, key in ((f"{fusion} fusion", "fusion"), ("unimodal ensemble", "ensemble")):
         if not h["accuracy"].get(key):
             continue
         dropped = h["dropped"].get(key) or {}

@@ -11,15 +11,24 @@ from ._common import ATOMS, has_keys, pid_table, section, table
 
 
 def _paint_ranking(ax: Any, ranking: list[Mapping[str, Any]], best: str) -> None:
-    names = [r["name"] for r in ranking][::-1]
-    scores = [100 * r["score"] for r in ranking][::-1]
-    colours = [PALETTE[0] if n == best else "#9aa5b1" for n in names]
+    rows = ranking[::-1]
+    names = [r["name"] for r in rows]
+    scores = [100 * r["score"] for r in rows]
+    colours = [PALETTE[0] if n == best else PALETTE[4] if r.get("within_noise") else "#9aa5b1"
+               for n, r in zip(names, rows, strict=True)]
     ax.barh(names, scores, color=colours)
+    intervals = [r.get("interval") for r in rows]
+    if all(iv is not None for iv in intervals):
+        low = [s - 100 * iv[0] for s, iv in zip(scores, intervals, strict=True)]
+        high = [100 * iv[1] - s for s, iv in zip(scores, intervals, strict=True)]
+        ax.errorbar(scores, range(len(rows)), xerr=[[max(v, 0) for v in low],
+                                                     [max(v, 0) for v in high]],
+                    fmt="none", ecolor="#222", capsize=2, linewidth=0.8)
     for i, s in enumerate(scores):
-        ax.annotate(f"{s:.1f}%", (s, i), xytext=(3, 0), textcoords="offset points",
-                    va="center", fontsize=7)
-    low = min(scores)
-    ax.set_xlim(max(0.0, low - 5), 101)
+        ax.annotate(f"{s:.1f}%", (s, i), xytext=(3, 3), textcoords="offset points",
+                    va="bottom", fontsize=6.5)
+    floor = min(100 * iv[0] for iv in intervals) if all(intervals) else min(scores)
+    ax.set_xlim(max(0.0, min(floor, min(scores)) - 5), 101)
     ax.set_xlabel("predicted accuracy relative to the best fusion (%)")
 
 
@@ -62,21 +71,37 @@ def build(data: Mapping[str, Any]) -> dict[str, Any]:
              height=0.35 * len(ranking) + 0.9, alt="fusions ranked by predicted accuracy",
              caption=("Fusions ranked by the accuracy they are predicted to reach on data with "
                       "this profile, as a percentage of the best fusion's (affinities: "
-                      f"{data.get('affinity_source', 'default')}). The recommended fusion is "
-                      "drawn in blue.")),
+                      f"{data.get('affinity_source', 'default')}). Dark blue: the "
+                      "recommendation; light blue: candidates it cannot be told apart from"
+                      + ("; whiskers: the prediction intervals" if all(
+                          r.get("interval") for r in ranking) else "") + ".")),
     ]
-    rows = [[i, r["name"], f"{100 * r['score']:.1f}%", r.get("reason", "")]
+    has_interval = all(r.get("interval") for r in ranking)
+    rows = [[i, r["name"], f"{100 * r['score']:.1f}%",
+             *([f"{100 * r['interval'][0]:.1f}–{100 * r['interval'][1]:.1f}%"]
+               if has_interval else []), r.get("reason", "")]
             for i, r in enumerate(ranking, start=1)]
-    tables = [table(["rank", "fusion", "predicted", "why"], rows, "Ranking",
-                    text_columns=["fusion", "why"])]
+    tables = [table(["rank", "candidate", "predicted", *(["interval"] if has_interval else []),
+                     "why"], rows, "Ranking", text_columns=["candidate", "why"])]
     if profile.get("pid"):
         tables.insert(0, pid_table(profile["pid"], caption="PID behind the profile"))
     notes = [*map(str, data.get("notes") or [])]
     if profile.get("reason"):
         notes.append(f"Estimator: {profile['reason']}.")
     return section(subtitle=f"{pair[0]} and {pair[1]} about {target}",
-                   highlight=f"Recommended fusion: {best}.", figures=figures, tables=tables,
+                   highlight=_headline(data), figures=figures, tables=tables,
                    notes=notes, warnings=list(profile.get("warnings") or []))
+
+
+def _headline(data: Mapping[str, Any]) -> str:
+    best, fusion = data["best"], data.get("best_fusion")
+    text = ("Recommended: the unimodal ensemble" if best == "ensemble"
+            else f"Recommended fusion: {best}")
+    if data.get("why"):
+        text += f" ({str(data['why']).rstrip('.')})"
+    if fusion and fusion != best:
+        text += f". The fusion to train, if one is wanted: {fusion}"
+    return text + "."
 
 
 def provenance(data: Mapping[str, Any]) -> dict[str, Any]:
