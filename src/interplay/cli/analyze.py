@@ -80,8 +80,7 @@ HELP = (
     "  interplay analyze mfeat --modalities fou,kar,mor --quick\n"
     "  interplay analyze data.npz --modalities image,text --target label\n\n"
     "Bad input (one modality, no target, a target that is not classes, an output folder that "
-    "exists and is not empty or whose parent is missing) gives a one-line message and exit "
-    "status 2 before any work."
+    "exists and is not empty) gives a one-line message and exit status 2 before any work."
 )
 
 
@@ -155,8 +154,8 @@ def analyze_command(
     out: Annotated[
         Path | None,
         typer.Option("--out", show_default=False,
-                     help="Run folder (default runs/analyze-<name>); must not exist or be "
-                     "empty."),
+                     help="Run folder (default runs/analyze-<name>), created with its parents; "
+                     "must not exist or be empty."),
     ] = None,
     quick: Annotated[
         bool, typer.Option("--quick", help="A smaller, faster run (about a minute).")
@@ -173,7 +172,7 @@ def analyze_command(
         raise InvalidInputError(f"--seed must be 0 or more, got {seed}.")
     wanted = _names(modalities)
     folder = out if out is not None else Path("runs") / f"analyze-{Path(data).stem}"
-    _check_folder(folder, given=out is not None)
+    _check_folder(folder)
     source = _load(data, wanted, target)
     preset = PRESETS["quick" if quick else "full"]
     command = _command(data, modalities, target, estimator, out, quick, seed)
@@ -226,11 +225,8 @@ def _command(data: str, modalities: str | None, target: str | None, estimator: s
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def _check_folder(folder: Path, given: bool) -> None:
-    """Refuse a run folder that holds files, or (for --out) whose parent folder is missing."""
-    if given and not folder.parent.is_dir():
-        raise InvalidInputError(
-            f"--out: the folder {str(folder.parent)!r} does not exist; create it first.")
+def _check_folder(folder: Path) -> None:
+    """Refuse a run folder that exists and is not empty (it is created with its parents)."""
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise InvalidInputError(
             f"--out: {str(folder)!r} already exists and is not an empty folder; choose another "
