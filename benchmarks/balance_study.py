@@ -331,7 +331,7 @@ def figure(results: dict[str, Any], path: Path) -> None:
         for i, method in enumerate(m for m in shown if m in res["methods"]):
             curves = res["methods"][method]["runs"][0]["curves"]
             for k, m in enumerate(res["modalities"]):
-                style = "-" if k == 0 else "--"
+                style = ("-", "--", ":", "-.")[k % 4]
                 acc = curves[f"val_accuracy_only_{m}"]
                 axes[0, j].plot(range(1, len(acc) + 1), acc, style, color=colours[i],
                                 label=f"{method}: {m} alone")
@@ -414,6 +414,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     atomic_write(args.out / "balance_study.md", lambda fh: fh.write(table.encode()))
     figure(results, args.figure)
     return results
+
+
+def render_figure(json_path: Path, path: Path) -> None:
+    """Redraw the figure from a results file (no training)."""
+    figure(json.loads(json_path.read_text()), path)
 
 
 def write_costs(args: argparse.Namespace, protocol: Protocol,
