@@ -253,8 +253,9 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)
     by_dim = {m: s for m, s in _summary(rows, "dim", {"n": 1200}).items() if s}
     by_n = {m: s for m, s in _summary(rows, "n", {"dim": args.base_dim}).items() if s}
+    settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     result = {"kind": "objectives_study", "interplay_version": __version__,
-              "dataset": "noisy-digits", "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+              "dataset": "noisy-digits", "settings": settings,
               "wall_seconds": time.perf_counter() - start, "runs": rows,
               "by_dim": {m: {str(k): v for k, v in s.items()} for m, s in by_dim.items()},
               "by_samples": {m: {str(k): v for k, v in s.items()} for m, s in by_n.items()}}
