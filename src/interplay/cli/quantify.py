@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -42,6 +41,9 @@ from ._options import (
     with_threads,
 )
 from ._output import console, print_warnings, write_output
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Values of --estimator: "auto", the registry's estimators and their aliases.
 ESTIMATORS = (AUTO, *list_estimators(), *ALIASES)
@@ -358,7 +360,7 @@ def _refuse_continuous(frame: pd.DataFrame, roles: dict[str, list[str]]) -> None
     for flag, cols in roles.items():
         for col in cols:
             column = frame[col]
-            if not pd.api.types.is_float_dtype(column):
+            if column.dtype.kind != "f":
                 continue
             values = column.to_numpy(dtype=np.float64)
             fractional = values != np.round(values)

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import fft as sfft
 
 from .._atomic import atomic_write
 from .._validation import check_float, check_int
@@ -115,6 +114,8 @@ def mfcc(x: np.ndarray, rate: int, *, n_mfcc: int = 13, n_mels: int = 40, n_fft:
     Pre-emphasis 0.97, Hann window of ``n_fft`` samples, hop ``hop_seconds``, power spectrum,
     ``n_mels`` HTK mel bands, natural log (floor 1e-10), orthonormal DCT-II.
     """
+    from scipy import fft as sfft
+
     x = np.asarray(x, dtype=np.float64)
     x = np.append(x[0], x[1:] - 0.97 * x[:-1])
     if x.size < n_fft:

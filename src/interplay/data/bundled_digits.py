@@ -19,11 +19,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
 
+from .._lazy import lazy_module
 from .._validation import check_float, check_int
 from ..exceptions import InvalidInputError, MissingDependencyError
 from .dataset import DatasetMetadata, MultimodalDataset
+
+ndimage = lazy_module("scipy.ndimage")
 
 SIDE = 16
 

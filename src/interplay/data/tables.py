@@ -16,11 +16,14 @@ import zipfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..exceptions import DataFormatError, InvalidInputError
+
+if TYPE_CHECKING:  # pandas loads on first read: the CLI's start-up stays light
+    import pandas as pd
 
 #: File extensions :func:`read_table` understands.
 SUFFIXES = (".csv", ".parquet", ".pq", ".npz")
@@ -53,6 +56,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     >>> read_table(f).shape
     (2, 2)
     """
+    import pandas as pd
+
     p = Path(path)
     suffix = p.suffix.lower()
     if p.is_dir():
@@ -101,6 +106,8 @@ def _read_npz(p: Path) -> pd.DataFrame:
 
 def frame_from_arrays(arrays: dict[str, np.ndarray], where: str) -> pd.DataFrame:
     """One column per 1-D array; a 2-D (or higher) array ``emb`` gives ``emb:0``, ``emb:1``, ..."""
+    import pandas as pd
+
     columns: dict[str, np.ndarray] = {}
     lengths: dict[str, int] = {}
     for name, arr in arrays.items():

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from ..._validation import check_samples
 from ..pid.gaussian import gaussian_pid_from_samples
@@ -40,7 +39,8 @@ def copula_normalize(x: Any, name: str = "x") -> np.ndarray:
     >>> copula_normalize([3.0, 10.0, 1.0]).ravel().round(4)
     array([ 0.    ,  0.6745, -0.6745])
     """
-    from scipy.stats import rankdata  # scipy.stats is slow to import; only needed here
+    from scipy import special
+    from scipy.stats import rankdata  # scipy is slow to import; only needed here
 
     arr = check_samples(x, name, min_samples=2)
     ranks = rankdata(arr, axis=0)

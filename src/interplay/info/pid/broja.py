@@ -39,15 +39,17 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-from scipy import linalg
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from ..._lazy import lazy_module
 from ..._threads import small_work
 from ..._validation import check_choice, check_float, check_int, check_pmf
 from ...exceptions import ConvergenceError, ConvergenceWarning, InvalidInputError
 from .base import RedundancyMeasure
 from .result import SolverDiagnostics
+
+linalg = lazy_module("scipy.linalg")
+sparse = lazy_module("scipy.sparse")
+csgraph = lazy_module("scipy.sparse.csgraph")
 
 _Pair = tuple[np.ndarray, np.ndarray]  # a (lam, mu) vector of the Newton system
 
@@ -226,12 +228,12 @@ def _blocks(p: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, int]:
     i, j, y = np.nonzero(allowed)
     cell = (k1 + k2) * ky + i * k2 + j
     nodes = (k1 + k2) * ky + k1 * k2
-    graph = coo_matrix(
+    graph = sparse.coo_matrix(
         (np.ones(2 * i.size), (np.concatenate([i * ky + y, (k1 + j) * ky + y]),
                                np.concatenate([cell, cell]))),
         shape=(nodes, nodes),
     )
-    _, node_label = connected_components(graph, directed=False)
+    _, node_label = csgraph.connected_components(graph, directed=False)
     used, block = np.unique(node_label[cell], return_inverse=True)
     return (i, j, y), block.reshape(-1), used.size
 
@@ -391,9 +393,9 @@ class _Problem:
         k1, k2, ky = self.k1, self.k2, self.ky
         i, j, y = np.nonzero(allowed)  # one graph for all y: nodes (x1, y) and (x2, y)
         nodes = (k1 + k2) * ky
-        graph = coo_matrix((np.ones(i.size), (i * ky + y, (k1 + j) * ky + y)),
+        graph = sparse.coo_matrix((np.ones(i.size), (i * ky + y, (k1 + j) * ky + y)),
                            shape=(nodes, nodes))
-        _, labels = connected_components(graph, directed=False)
+        _, labels = csgraph.connected_components(graph, directed=False)
         free = np.flatnonzero(self.m2.ravel())  # (x2, y) entries in x2-major order
         _, first = np.unique(labels[k1 * ky + free], return_index=True)
         pins = np.zeros(k2 * ky, dtype=bool)

@@ -7,8 +7,6 @@ import time
 import warnings
 
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix, csr_matrix, hstack, identity
 
 from ..._validation import check_float, check_int
 from ...exceptions import ConvergenceError, ConvergenceWarning
@@ -205,6 +203,8 @@ def _maxent_support(p: np.ndarray, candidates: np.ndarray, max_seconds: float) -
     makes positive reaches ``q >= 1`` on a scaled copy of it, and the sum of such copies stays
     in the cone, so at the optimum ``t = 1`` on exactly those cells.
     """
+    from scipy.optimize import linprog  # on first use: import interplay stays light
+    from scipy.sparse import coo_matrix, csr_matrix, hstack, identity
     known = p > 0
     if known[candidates].all():
         return known

@@ -27,9 +27,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import linalg
-from scipy.linalg import lapack
 
+from ..._lazy import lazy_module
 from ..._threads import large_columns, policy
 from ..._validation import (
     check_base,
@@ -42,6 +41,9 @@ from ..._validation import (
 from ...exceptions import ConvergenceError, ConvergenceWarning, InvalidInputError
 from .gaussian_broja import solve_union
 from .result import PIDResult, SolverDiagnostics
+
+linalg = lazy_module("scipy.linalg")
+lapack = lazy_module("scipy.linalg.lapack")
 
 __all__ = ["gaussian_pid", "gaussian_pid_from_samples", "gaussian_mi_bias"]
 

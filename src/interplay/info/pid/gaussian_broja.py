@@ -38,10 +38,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
-from scipy.linalg import lapack
 
+from ..._lazy import lazy_module
 from .result import SolverDiagnostics
+
+linalg = lazy_module("scipy.linalg")
+lapack = lazy_module("scipy.linalg.lapack")
 
 __all__ = ["BrojaObjective", "solve_union"]
 
