@@ -96,6 +96,27 @@ class RobustnessResult(JSONResult):
         """Plain-Python dictionary (JSON-ready: NaN and infinities become None)."""
         return jsonable(asdict(self))
 
+    def to_string(self, digits: int = 3) -> str:
+        """A plain-text table: the metric per modality with it dropped, and per noise level."""
+        levels = "  ".join(f"{f'noise {v:g}':>9}" for v in self.noise_levels)
+        width = max([8, *(len(m) for m in self.noisy)])
+        lines = [f"Robustness ({self.metric}, {self.n_samples} samples): clean "
+                 f"{self.clean:.{digits}f}" + ("" if self.chance is None
+                                               else f", chance {self.chance:.{digits}f}"),
+                 f"{'modality':<{width}}  {'dropped':>9}  {levels}"]
+        for m, curve in self.noisy.items():
+            dropped = self.dropped.get(m, float("nan"))
+            lines.append(f"{m:<{width}}  {dropped:>9.{digits}f}  "
+                         + "  ".join(f"{v:>9.{digits}f}" for v in curve))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_string()
+
+    def __repr__(self) -> str:
+        return (f"RobustnessResult({self.metric}: clean {self.clean:.3g}, modalities "
+                f"{', '.join(self.noisy)}; print() shows the table)")
+
 
 @sized_work(lambda predict_fn, *args, **kwargs: hasattr(predict_fn, "parameters")
             and large_model(predict_fn))  # forward passes of a small model: one thread

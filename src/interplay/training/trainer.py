@@ -79,6 +79,17 @@ class TrainResult:
         """Strict JSON text of :meth:`to_dict`."""
         return dumps(self.to_dict(), **kwargs)
 
+    def __str__(self) -> str:
+        metrics = "  ".join(f"{k}={v:.4g}" for k, v in self.metrics.items())
+        return (f"TrainResult: {self.epochs_completed} epochs"
+                + (" (stopped early)" if self.stopped_early else "")
+                + f", best {self.monitor}={self.best_score:.4g} at epoch {self.best_epoch}"
+                + (f"\n{metrics}" if metrics else ""))
+
+    def __repr__(self) -> str:
+        return (f"TrainResult(epochs_completed={self.epochs_completed}, best_epoch="
+                f"{self.best_epoch}, {self.monitor}={self.best_score:.4g}; print() for more)")
+
 
 class _Progress:
     """Rich progress bars over epochs and batches on a terminal; elsewhere (a log file, CI) one
