@@ -117,6 +117,6 @@ def detect(data: Mapping[str, Any]) -> bool:
     return has_keys(data, "best", "ranking", "shares")
 
 
-register_renderer(Renderer(kind="recommendation", title="Recommended fusion",
+register_renderer(Renderer(kind="recommendation", title="Recommendation",
                            template="recommend.html.j2", build=build, detect=detect,
                            aliases=("recommend",), provenance=provenance))
