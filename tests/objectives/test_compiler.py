@@ -186,3 +186,14 @@ def test_gaussian_loglik_constant() -> None:
     x = torch.randn(4, 3)
     assert float(obj._log_likelihood("x", x.clone(), x).mean()) == pytest.approx(
         -1.5 * math.log(2 * math.pi))
+
+
+def test_bad_variable_specs() -> None:
+    with pytest.raises(InvalidInputError, match="n_classes"):
+        Observed((), "categorical")
+    with pytest.raises(InvalidInputError, match="only for categorical"):
+        Observed(3, "gaussian", n_classes=4)
+    with pytest.raises(InvalidInputError, match="kind"):
+        Observed(3, "poisson")
+    with pytest.raises(InvalidInputError, match="latent dim"):
+        Latent(0)

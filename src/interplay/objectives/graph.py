@@ -43,8 +43,9 @@ class Observed:
     def __post_init__(self) -> None:
         check_choice(self.kind, "kind", KINDS)
         if self.kind == "categorical":
-            if self.n_classes is None or check_int(self.n_classes, "n_classes", minimum=2) < 2:
-                raise InvalidInputError("A categorical variable needs `n_classes` >= 2.")
+            if self.n_classes is None:
+                raise InvalidInputError("A categorical variable needs `n_classes` (>= 2).")
+            check_int(self.n_classes, "n_classes", minimum=2)
         elif self.n_classes is not None:
             raise InvalidInputError(
                 f"`n_classes` is only for categorical variables; this one is {self.kind!r}."
