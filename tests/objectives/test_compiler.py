@@ -197,3 +197,21 @@ def test_bad_variable_specs() -> None:
         Observed(3, "poisson")
     with pytest.raises(InvalidInputError, match="latent dim"):
         Latent(0)
+
+
+def test_term_weights_scale_named_terms() -> None:
+    torch.manual_seed(4)
+    views = {"a": (3,), "b": (2,)}
+    batch, _ = make_batch(views)
+    eps = {"Z_a": torch.randn(12, 2), "Z_b": torch.randn(12, 2)}
+    plain = create_objective("dvsib", modalities=views, latent_dim=2, beta=2.0, hidden=(8,))
+    heavy = create_objective("dvsib", modalities=views, latent_dim=2, beta=2.0, hidden=(8,),
+                             term_weights={"mi:Z_a~Z_b": 5.0, "kl:a->Z_a": 0.5})
+    heavy.load_state_dict(plain.state_dict())
+    p, h = plain(None, batch, noise=eps), heavy(None, batch, noise=eps)
+    expected = (p["loss"] - 0.5 * p["kl:a->Z_a"] - 2.0 * 4.0 * p["mi:Z_a~Z_b"])
+    assert float(h["loss"]) == pytest.approx(float(expected), rel=1e-5)
+    with pytest.raises(InvalidInputError, match="not terms of these graphs"):
+        create_objective("dvsib", modalities=views, term_weights={"mi:a~b": 2.0})
+    with pytest.raises(InvalidInputError, match="term_weights"):
+        create_objective("dvsib", modalities=views, term_weights={"mi:Z_a~Z_b": -1.0})

@@ -73,6 +73,10 @@ class IBObjective(Objective):
     target : str, optional
         The observed variable that arrives as the ``target`` argument (a label) rather than in
         ``batch``.
+    term_weights : dict of str to float, optional
+        Extra non-negative weight of named terms (default 1 each), e.g.
+        ``{"mi:Z_a~Z_b": 10.0}`` to weigh a shared-information edge above the reconstructions;
+        decoder terms keep their factor beta.
     supervised : float, default 0.0
         Weight of a cross-entropy term (``"ce"``) on the predictions of the model the objective
         is trained beside (``Task(model, objective=...)``); 0 ignores the model's output.
@@ -89,7 +93,8 @@ class IBObjective(Objective):
 
     def __init__(self, graph: IBGraph, beta: float = 1.0, *, hidden: Sequence[int] = (256,),
                  mi_bound: str = "infonce", critic: str = "separable",
-                 target: str | None = None, supervised: float = 0.0) -> None:
+                 target: str | None = None, term_weights: Mapping[str, float] | None = None,
+                 supervised: float = 0.0) -> None:
         super().__init__()
         self.supervised = check_float(supervised, "supervised", low=0.0)
         if not isinstance(graph, IBGraph):
@@ -129,6 +134,13 @@ class IBObjective(Objective):
                 names.append(_term_name("kl", graph.parents(z), z))
         names += [_term_name("loglik", zs, x) for x, zs in graph.reconstructions.items()]
         names += [f"mi:{a}~{b}" for a, b in graph.mi_edges]
+        weights = dict(term_weights or {})
+        unknown = sorted(set(weights) - set(names))
+        if unknown:
+            raise InvalidInputError(f"`term_weights` names {unknown}, which are not terms of "
+                                    f"these graphs; the terms are {names}.")
+        self.term_weights = {k: check_float(v, f"term_weights[{k!r}]", low=0.0)
+                             for k, v in weights.items()}
         if self.supervised > 0:
             names.append("ce")
         #: Names of the terms :meth:`forward` returns besides ``"loss"``.
@@ -266,17 +278,19 @@ class IBObjective(Objective):
             mu, log_var, _ = latents[z]
             if log_var is not None:
                 kl = gaussian_kl(mu, log_var).mean()
-                terms[_term_name("kl", self.graph.parents(z), z)] = kl
-                compress.append(kl)
+                name = _term_name("kl", self.graph.parents(z), z)
+                terms[name] = kl
+                compress.append(self.term_weights.get(name, 1.0) * kl)
         for x, zs in self.graph.reconstructions.items():
             logits = self.decoders[x](torch.cat([latents[z][2] for z in zs], dim=1))
             ll = self._log_likelihood(x, logits, obs[x]).mean()
-            terms[_term_name("loglik", zs, x)] = ll
-            keep.append(ll)
+            name = _term_name("loglik", zs, x)
+            terms[name] = ll
+            keep.append(self.term_weights.get(name, 1.0) * ll)
         for a, b in self.graph.mi_edges:
             mi = self.critics[f"{a}~{b}"](latents[a][2], latents[b][2])
             terms[f"mi:{a}~{b}"] = mi
-            keep.append(mi)
+            keep.append(self.term_weights.get(f"mi:{a}~{b}", 1.0) * mi)
         zero = next(iter(latents.values()))[0].new_zeros(())
         loss = sum(compress, zero) - self.beta * sum(keep, zero)
         if self.supervised > 0:

@@ -74,7 +74,8 @@ class _Preset(IBObjective):
     kind : {"gaussian", "bernoulli"}, default "gaussian"
         Likelihood of views given as shapes.
     **options
-        ``hidden``, ``mi_bound``, ``critic``, ``supervised``: as :class:`IBObjective`.
+        ``hidden``, ``mi_bound``, ``critic``, ``term_weights``, ``supervised``: as
+        :class:`IBObjective`.
     """
 
     name: ClassVar[str]
