@@ -106,9 +106,12 @@ def threads(n: int | None) -> Iterator[None]:
 
     Examples
     --------
+    >>> import numpy as np
     >>> import interplay
-    >>> with interplay.threads(1):
-    ...     r = interplay.quantify([0, 1, 0, 1], [0, 0, 1, 1], [0, 1, 1, 0], progress=False)
+    >>> with interplay.threads(2):        # the solver runs with 2 threads here
+    ...     r = interplay.pid(np.full((2, 2, 2), 1 / 8))
+    >>> round(r.mi_joint, 6)
+    0.0
     """
     token = _REQUEST.set(check_threads(n))
     try:
