@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..exceptions import InvalidInputError
-from ._options import ShowProgress, check_json_target
+from ._options import ShowProgress, check_json_target, with_threads
 from ._output import labelled, print_warnings, write_output
 from .train import parse_list
 
@@ -34,7 +34,7 @@ HELP = (
 
 def register(app: typer.Typer) -> None:
     """Add the ``evaluate`` command to ``app``."""
-    app.command("evaluate", help=HELP, no_args_is_help=True)(evaluate_command)
+    app.command("evaluate", help=HELP, no_args_is_help=True)(with_threads(evaluate_command))
 
 
 def evaluate_command(
