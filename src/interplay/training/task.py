@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..balance.base import Balancer, Groups
+from ..balance.base import Balancer, Groups, modality_parameter_groups
 from ..exceptions import InvalidInputError
 from ..models.output import ModelOutput
 from .objective import (
@@ -145,8 +145,6 @@ class Task(nn.Module):
         self._live_terms: dict[str, torch.Tensor] = {}
 
     def _setup_curves(self, model: nn.Module) -> None:
-        from ..balance.base import modality_parameter_groups
-
         if not self._metrics:
             raise InvalidInputError("`modality_curves=True` needs at least one metric.")
         if not callable(getattr(model, "decode", None)):
