@@ -203,3 +203,36 @@ def test_a_library_imported_inside_a_limit_is_limited_by_the_next_policy(monkeyp
                 assert _blas_threads() == {1}
     finally:
         torch.set_num_threads(before)
+
+
+def test_scipys_blas_is_limited_even_when_first_loaded_inside_the_solver():
+    """A fresh process: the BROJA solver imports scipy.linalg lazily, inside the limit."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys, numpy as np\n"
+        "from threadpoolctl import threadpool_info\n"
+        "from interplay.info.pid import broja, pid\n"
+        "assert 'scipy.linalg' not in sys.modules, 'scipy.linalg loaded too early for this test'\n"
+        "seen = []\n"
+        "original = broja._solve_reduced\n"
+        "def spy(*a, **k):\n"
+        "    out = original(*a, **k)\n"
+        "    seen.append(sorted({(i['filepath'], i['num_threads']) for i in threadpool_info()\n"
+        "                        if i['user_api'] == 'blas'}))\n"
+        "    return out\n"
+        "broja._solve_reduced = spy\n"
+        "pid(np.random.default_rng(0).dirichlet(np.ones(27)).reshape(3, 3, 3))\n"
+        "print(json.dumps(seen))\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=300)
+    if "loaded too early" in out.stderr:
+        pytest.skip("scipy.linalg is imported with interplay.info.pid here")
+    assert out.returncode == 0, out.stderr[-2000:]
+    (libraries,) = json.loads(out.stdout.strip().splitlines()[-1])
+    assert any("scipy" in path for path, _ in libraries)
+    assert {n for _, n in libraries} == {1}

@@ -277,6 +277,10 @@ def _thread_controller() -> Any:
 
 @contextmanager
 def _blas_limit(count: int) -> Iterator[None]:
+    # scipy.linalg brings its own OpenBLAS; the solvers import it lazily, inside the limit,
+    # where a library loaded late would escape it. Load it first (the work needs it anyway).
+    import scipy.linalg  # noqa: F401
+
     limiter = _thread_controller().limit(limits=count)
     try:
         yield
