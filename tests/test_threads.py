@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.linalg  # noqa: F401  (every BLAS loaded before the tests set their own limits)
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from interplay import _threads
-from interplay.exceptions import InvalidInputError
 from interplay._parallel import run_parallel
+from interplay.exceptions import InvalidInputError
 from interplay.info.pid import broja, pid
 
 
