@@ -105,8 +105,11 @@ def _latents(job: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         torch.manual_seed(job["seed"])
         mods = {"rotated": 256} if method in ("beta-vae", "dvib") else {"rotated": 256,
                                                                       "noisy": 256}
+        weights = {}
+        if job.get("mi_weight", 1.0) != 1.0 and method in ("dvsib", "dvsib-private"):
+            weights = {"mi:Z_rotated~Z_noisy": job["mi_weight"]}
         obj = create_objective(method, modalities=mods, latent_dim=dim, beta=job["beta"],
-                               kind="bernoulli", hidden=(128,),
+                               kind="bernoulli", hidden=(128,), term_weights=weights,
                                target_classes=10 if method == "dvib" else None)
         data = {m: views[m][train] for m in mods}
         epochs = max(1, round(job["steps"] * 128 / len(train)))
@@ -209,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--beta", type=float, default=32.0)
+    parser.add_argument("--mi-weight", type=float, default=1.0,
+                        help="extra weight of DVSIB's shared-information edge (term_weights)")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--sample-methods", nargs="+", choices=METHODS,
                         help="methods of the training-pairs sweep (default: --methods)")
@@ -229,12 +234,15 @@ def main(argv: list[str] | None = None) -> int:
     cells = {(d, 1200): args.methods for d in args.dims}
     for n in args.samples:
         cells.setdefault((args.base_dim, n), args.sample_methods or args.methods)
-    jobs = [{"method": m, "dim": d, "n": n, "seed": s, "steps": args.steps, "beta": args.beta}
+    extra = {"mi_weight": args.mi_weight} if args.mi_weight != 1.0 else {}
+    jobs = [{"method": m, "dim": d, "n": n, "seed": s, "steps": args.steps, "beta": args.beta,
+             **extra}
             for (d, n), methods in sorted(cells.items()) for m in methods
             for s in range(args.seeds)]
     start = time.perf_counter()
     def key(job: dict[str, Any]) -> tuple:
-        return tuple(job[k] for k in ("method", "dim", "n", "seed", "steps", "beta"))
+        return (*(job[k] for k in ("method", "dim", "n", "seed", "steps", "beta")),
+                job.get("mi_weight", 1.0))
 
     done: dict[tuple, dict[str, Any]] = {}
     if args.cache.exists():  # finished runs of an interrupted invocation
