@@ -269,7 +269,9 @@ def main(argv: list[str] | None = None) -> int:
               "by_samples": {m: {str(k): v for k, v in s.items()} for m, s in by_n.items()}}
     atomic_write_text(args.out, json.dumps(result, indent=1))
     md = (f"Test accuracy of a linear probe on the rotated view's latent, mean ± std over "
-          f"{args.seeds} seeds ({args.steps} steps, beta {args.beta}).\n\n"
+          f"{args.seeds} seeds ({args.steps} steps, beta {args.beta}"
+          f"{f', shared-information weight {args.mi_weight:g}' if args.mi_weight != 1 else ''})"
+          f".\n\n"
           f"All 1200 training pairs:\n\n{_table(by_dim, 'dim')}\n\n"
           f"Latent dimension {args.base_dim}:\n\n{_table(by_n, 'n')}\n\n"
           f"Wall time {result['wall_seconds']:.0f} s with {args.workers} workers.\n")
