@@ -1,3 +1,4 @@
+import json
 import math
 
 import numpy as np
@@ -22,6 +23,9 @@ def test_mean_and_sample_std_match_numpy():
 def test_single_run_has_undefined_std():
     s = summarize_seeds([{"acc": 0.5}])
     assert s.mean["acc"] == 0.5 and math.isnan(s.std["acc"])
+    # the JSON form is strict JSON: the undefined std is null, never NaN
+    assert json.loads(s.to_json())["std"] == {"acc": None}
+    assert s.to_dict()["std"] == {"acc": None}
 
 
 def test_only_shared_metrics_by_default_and_objects_with_metrics():
