@@ -61,6 +61,10 @@ def test_csv_with_json_output_round_trips(tmp_path, samples, capsys):
     written = json.loads(out.read_text())
     expected = plugin_pid(samples[["a", "c"]], samples["b"], samples["y"], method="mmi",
                         n_bootstrap=20, n_permutations=20, random_state=1, progress=False)
+    assert written.pop("kind") == "pid" and written.pop("interplay_version")
+    provenance = written.pop("provenance")
+    assert provenance["seed"] == 1 and provenance["estimator"] == "plug-in"
+    assert len(provenance["data_sha256"]) == 64 and "--method mmi" in provenance["command"]
     settings = written.pop("settings")
     exp = expected.to_dict()
     exp_settings = exp.pop("settings")
@@ -209,7 +213,8 @@ def test_bad_files_exit_nonzero_and_write_nothing(case, tmp_path, capsys):
     make, message = FILE_CASES[case]
     data = make(tmp_path)
     before = sorted(p.name for p in tmp_path.iterdir())
-    code = cli(str(data), "--x1", "a", "--x2", "b", "--y", "y", "--json", str(tmp_path / "r.json"))
+    code = cli(str(data), "--x1", "a", "--x2", "b", "--y", "y", "--estimator", "plugin", "--json",
+               str(tmp_path / "r.json"))
     assert code == 2
     assert message in flat(capsys.readouterr().err)
     assert sorted(p.name for p in tmp_path.iterdir()) == before

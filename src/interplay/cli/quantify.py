@@ -67,11 +67,11 @@ HELP = (
     "name of a bundled dataset (see `interplay datasets list`), or a .npy file holding a joint "
     "probability table p[x1, x2, y] (then --x1/--x2/--y are not needed). Each "
     "modality is one or more comma-separated columns; several columns are encoded jointly (each "
-    "distinct combination is one symbol). With the default --estimator discrete, values must be "
+    "distinct combination is one symbol). With --estimator plugin, values must be "
     "discrete: integers, strings, booleans. "
     "In an .npz file a 1-D array is one column; a 2-D array `emb` gives the columns emb:0, "
     "emb:1, ... and the name `emb` alone selects all of them.\n\n"
-    "--estimator picks how samples are turned into a PID: `plugin` (the default; also "
+    "--estimator picks how samples are turned into a PID: `plugin` (also "
     "`discrete`) counts the values; `cluster` standardises each modality, keeps --components "
     "principal components and clusters it into --clusters k-means clusters, then counts "
     "(continuous X1, X2, discrete Y); `gaussian` fits a joint Gaussian; `copula` does the "
@@ -79,7 +79,7 @@ HELP = (
     "(Flow-PID: normalizing flows, then the Gaussian PID; --max-epochs, --patience, "
     "--batch-size, --device) and `batch` (BATCH, neural, discrete Y; --batch-size, "
     "--classifier-epochs, --align-epochs, --device) need torch. "
-    "`auto` picks plugin when "
+    "`auto` (the default) picks plugin when "
     f"every column of X1 and X2 has at most {MAX_DISCRETE_VALUES} distinct values (or is not "
     "numeric), else cluster when Y has that few values, else copula; it never picks the "
     "neural estimators (slow, randomised). --bootstrap N gives intervals with every estimator "
@@ -107,6 +107,7 @@ def register(app: typer.Typer) -> None:
 
 
 def quantify_command(
+    ctx: typer.Context,
     data: Annotated[
         Path | None,
         typer.Argument(help="Sample table: .csv, .parquet or .npz.", show_default=False),
@@ -149,7 +150,7 @@ def quantify_command(
         str,
         typer.Option("--estimator", "-e", help="How to estimate from samples: "
                      + ", ".join(ESTIMATORS) + "."),
-    ] = "plugin",
+    ] = AUTO,
     clusters: Annotated[
         int | None,
         typer.Option("--clusters", show_default=False,
@@ -244,7 +245,7 @@ def quantify_command(
             )
         result = pid(read_pmf(data), method=method).with_(settings={"data": str(data)})
         if json_out is not None:
-            write_json_atomically(json_out, result.to_json())
+            write_json_atomically(json_out, _document(result, data, ctx, seed=None))
         _print(result, str(data), {"--x1": ["x1"], "--x2": ["x2"], "--y": ["y"]}, json_out)
         return
     frame, roles, source = load_samples(data, example, {"--x1": x1, "--x2": x2, "--y": y})
@@ -285,7 +286,7 @@ def quantify_command(
         }
     )
     if json_out is not None:
-        write_json_atomically(json_out, result.to_json())
+        write_json_atomically(json_out, _document(result, data, ctx, seed=seed))
     _print(result, source, roles, json_out, note=reason)
 
 
@@ -414,6 +415,45 @@ def _check_values(frame: pd.DataFrame, roles: dict[str, list[str]]) -> None:
             f"the target {', '.join(roles['--y'])} (--y) has a single value; there is no "
             "information to decompose."
         )
+
+
+def _document(result: PIDResult, data: Path | None, ctx: Any, *, seed: int | None) -> str:
+    """The result as JSON, with ``kind``, ``interplay_version`` and what produced it on top
+    (what ``interplay report`` shows as provenance)."""
+    import hashlib
+
+    from .. import __version__
+    from .._json import dumps
+
+    digest = None
+    if data is not None and data.is_file():
+        digest = hashlib.sha256(data.read_bytes()).hexdigest()
+    provenance = {
+        "command": _command_line(ctx),
+        "data": result.settings.get("data"),
+        "data_sha256": digest,
+        "seed": seed,
+        "estimator": result.estimator,
+        "settings": result.settings,
+        "warnings": list(result.warnings),
+    }
+    return dumps({"kind": "pid", "interplay_version": __version__, "provenance": provenance,
+                  **result.to_dict()})
+
+
+def _command_line(ctx: Any) -> str | None:
+    """``interplay quantify`` and the options given (paths as given), for provenance."""
+    if ctx is None:
+        return None
+    parts = [ctx.command_path]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if value in (None, False, 0) or param.default == value:
+            continue
+        flag = param.opts[0] if param.opts else ""
+        parts.append(str(value) if not flag.startswith("-") else
+                     flag if value is True else f"{flag} {value}")
+    return " ".join(parts)
 
 
 def write_json_atomically(path: Path, text: str) -> None:
