@@ -11,10 +11,10 @@
 * Evaluation: :func:`linear_probe`; a small in-memory loop :func:`fit_objective`.
 """
 
+from ..training.objective import create_objective, list_objectives
+from .bind import BindModel, fit_bind
 from .bounds import BOUNDS, CLUB, DV, NCECLUB, NWJ, InfoNCE, MIBound, make_bound
 from .compiler import IBObjective, gaussian_kl
-from .critics import BilinearCritic, ConcatCritic, SeparableCritic, make_critic
-from .bind import BindModel, fit_bind
 from .contrastive import (
     ClipLoss,
     SigLipLoss,
@@ -26,11 +26,11 @@ from .contrastive import (
     supcon_loss,
 )
 from .contrastive_objective import ContrastiveObjective
-from .factorcl import FactorCL, fit_factorcl
+from .critics import BilinearCritic, ConcatCritic, SeparableCritic, make_critic
 from .estimate import BoundCeilingWarning, MIEstimate, estimate_mi
+from .factorcl import FactorCL, fit_factorcl
 from .fit import encode_arrays, fit_objective
 from .graph import IBGraph, Latent, Observed
-from ..training.objective import create_objective, list_objectives
 from .presets import PRESETS, compile_objective
 from .probe import ProbeResult, embedding_plot, linear_probe
 
@@ -41,6 +41,6 @@ __all__ = [
     "BOUNDS", "BilinearCritic", "BoundCeilingWarning", "CLUB", "ConcatCritic", "DV", "IBGraph",
     "IBObjective", "InfoNCE", "Latent", "MIBound", "MIEstimate", "NCECLUB", "NWJ", "Observed",
     "PRESETS", "ProbeResult", "SeparableCritic", "compile_objective", "create_objective",
-    "embedding_plot", "encode_arrays", "estimate_mi", "fit_objective", "gaussian_kl", "linear_probe",
-    "list_objectives", "make_bound", "make_critic",
+    "embedding_plot", "encode_arrays", "estimate_mi", "fit_objective", "gaussian_kl",
+    "linear_probe", "list_objectives", "make_bound", "make_critic",
 ]

@@ -27,6 +27,7 @@ from torch import Tensor, nn
 
 from .._validation import check_choice, check_float, check_int
 from ..exceptions import InvalidInputError
+from ._loop import EpochMeans, minibatches
 from .contrastive import ClipLoss, SigLipLoss
 from .critics import mlp
 
@@ -124,19 +125,12 @@ def fit_bind(model: BindModel, data: Mapping[str, Any], *, epochs: int = 30,
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     history = []
     for _ in range(epochs):
-        order = torch.randperm(rows, generator=gen)
-        sums: dict[str, float] = {}
-        count = 0
-        for start in range(0, rows, b):
-            idx = order[start:start + b]
-            if len(idx) < 2:
-                continue
+        means = EpochMeans()
+        for idx in minibatches(rows, b, gen):
             terms = model({m: t[idx] for m, t in tensors.items()})
             opt.zero_grad()
             terms["loss"].backward()
             opt.step()
-            for k, v in terms.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach())
-            count += 1
-        history.append({k: v / max(count, 1) for k, v in sums.items()})
+            means.add(terms)
+        history.append(means.means())
     return history

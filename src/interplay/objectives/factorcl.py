@@ -37,6 +37,7 @@ from torch import Tensor, nn
 
 from .._validation import check_choice, check_float, check_int
 from ..exceptions import InvalidInputError
+from ._loop import EpochMeans, minibatches
 from .augment import Augmentation
 from .bounds import NCECLUB, InfoNCE
 from .critics import mlp
@@ -101,7 +102,8 @@ class FactorCL(nn.Module):
 
     def factors(self, x1: Tensor, x2: Tensor) -> dict[str, Tensor]:
         """The four factor embeddings ``z1s, z2s, z1u, z2u`` (and encoder features ``h1, h2``)."""
-        h = [enc(self._check(x, i)) for i, (enc, x) in enumerate(zip(self.encoders, (x1, x2)))]
+        h = [enc(self._check(x, i)) for i, (enc, x) in enumerate(zip(self.encoders, (x1, x2),
+                                                                        strict=True))]
         return {
             "h1": h[0], "h2": h[1],
             "z1s": self.shared_heads[0](h[0]), "z2s": self.shared_heads[1](h[1]),
@@ -195,13 +197,8 @@ def fit_factorcl(model: FactorCL, x1: np.ndarray, x2: np.ndarray, y: np.ndarray 
     critic = torch.optim.Adam(model.critic_parameters(), lr=lr)
     history = []
     for _ in range(epochs):
-        order = torch.randperm(len(t1), generator=gen)
-        sums: dict[str, float] = {}
-        n_batches = 0
-        for start in range(0, len(order) - 1, b):
-            idx = order[start:start + b]
-            if len(idx) < 2:
-                continue
+        means = EpochMeans()
+        for idx in minibatches(len(t1), b, gen):
             a, c = t1[idx], t2[idx]
             yb = None if ty is None else ty[idx]
             views = None if augment is None else (augment[0](a, gen), augment[1](c, gen))
@@ -213,8 +210,6 @@ def fit_factorcl(model: FactorCL, x1: np.ndarray, x2: np.ndarray, y: np.ndarray 
                 critic.zero_grad()
                 model.critic_loss(a, c, yb, views).backward()
                 critic.step()
-            for k, v in terms.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach())
-            n_batches += 1
-        history.append({k: v / max(n_batches, 1) for k, v in sums.items()})
+            means.add(terms)
+        history.append(means.means())
     return history

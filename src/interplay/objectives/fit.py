@@ -15,6 +15,7 @@ import torch
 
 from .._validation import check_float, check_int
 from ..exceptions import ConvergenceError, InvalidInputError
+from ._loop import EpochMeans, minibatches
 from .compiler import IBObjective
 
 __all__ = ["encode_arrays", "fit_objective"]
@@ -64,11 +65,8 @@ def fit_objective(objective: IBObjective, data: Mapping[str, Any], target: Any =
     history: list[dict[str, float]] = []
     objective.train()
     for epoch in range(epochs):
-        perm = torch.randperm(n, generator=gen)
-        sums: dict[str, float] = {}
-        batches = 0
-        for i in range(0, n - b + 1, b):
-            idx = perm[i:i + b]
+        means = EpochMeans()
+        for idx in minibatches(n, b, gen, drop_last=True):
             out = objective(None, {k: v[idx] for k, v in xs.items()},
                             None if yt is None else yt[idx])
             if not torch.isfinite(out["loss"]):
@@ -77,12 +75,10 @@ def fit_objective(objective: IBObjective, data: Mapping[str, Any], target: Any =
             opt.zero_grad()
             out["loss"].backward()
             opt.step()
-            for k, v in out.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach())
-            batches += 1
-        if batches == 0:
+            means.add(out)
+        if means.batches == 0:
             raise InvalidInputError(f"`batch_size`={b} is larger than the {n} samples.")
-        history.append({k: v / batches for k, v in sums.items()})
+        history.append(means.means())
     objective.eval()
     if not math.isfinite(history[-1]["loss"]):
         raise ConvergenceError("Training ended with a non-finite loss.")
