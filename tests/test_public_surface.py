@@ -145,3 +145,12 @@ def test_without_torch_train_says_which_extra_to_install(tmp_path):
                   args=("-m", "interplay", "train", str(config)))
     assert run.returncode == 2
     assert "interplay[models]" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_subpackages_are_reachable_as_attributes_after_a_plain_import():
+    import interplay
+
+    assert interplay.data.load_dataset is interplay.load_dataset
+    assert callable(interplay.info.pid.pid)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        interplay.nothing  # noqa: B018

@@ -52,12 +52,18 @@ _ELSEWHERE = {
     **dict.fromkeys(("flow_pid", "batch_pid"), "interplay.neural"),
 }
 
+#: Subpackages reachable as attributes (``interplay.data.load_dataset``), imported on first use.
+_SUBPACKAGES = ("alignment", "analysis", "balance", "data", "dynamics", "estimators", "info",
+                "models", "neural", "objectives", "reports", "training")
+
+
 def __getattr__(name: str) -> Any:
     module = _PUBLIC.get(name) or _ELSEWHERE.get(name)
-    if module is None:
+    if module is None and name not in _SUBPACKAGES:
         raise AttributeError(f"module 'interplay' has no attribute {name!r}")
     try:
-        value = getattr(import_module(module), name)
+        value = (import_module(f"interplay.{name}") if module is None
+                 else getattr(import_module(module), name))
     except ModuleNotFoundError as exc:
         from ._deps import EXTRAS
         from .exceptions import MissingDependencyError
