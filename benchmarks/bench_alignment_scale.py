@@ -82,6 +82,7 @@ def main() -> None:
     p.add_argument("--n-cka", type=int, default=100_000)
     p.add_argument("--d-cka", type=int, default=512)
     p.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
+    p.add_argument("--metrics", nargs="+", default=["knn", "cka"], choices=["knn", "cka"])
     p.add_argument("--out", default=None)
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     p.add_argument("--n", type=int, help=argparse.SUPPRESS)
@@ -99,6 +100,8 @@ def main() -> None:
     for dtype in args.dtypes:
         for metric, task, n, d in ((f"mutual-kNN k={args.k}", "knn", args.n_knn, args.d_knn),
                                    ("debiased linear CKA", "cka", args.n_cka, args.d_cka)):
+            if task not in args.metrics:
+                continue
             ours = _run(task, n, d, args.k, dtype)
             bare = _run(task + "_products", n, d, args.k, dtype)
             lines.append(
