@@ -40,6 +40,7 @@ from interplay.alignment import (
     chance_mutual_knn,
     cka,
     clamp_quantile,
+    knn_indices,
     l2_normalize,
     layerwise,
     mutual_knn,
@@ -107,6 +108,19 @@ def train_checkpoints(x: np.ndarray, y: np.ndarray, x_eval: np.ndarray, y_eval: 
     return out
 
 
+def knn_layerwise(na: list[np.ndarray], nb: list[np.ndarray]) -> tuple[float, tuple[int, int]]:
+    """Max mutual-kNN over layer pairs from precomputed neighbour indices (one kNN per layer,
+    not one per pair); equal to ``layerwise(..., mutual_knn).best``."""
+    best, arg = -1.0, (0, 0)
+    for i, a in enumerate(na):
+        for j, b in enumerate(nb):
+            both = np.sort(np.concatenate([a, b], axis=1), axis=1)
+            score = float(np.mean(np.count_nonzero(both[:, 1:] == both[:, :-1], axis=1)))
+            if score / a.shape[1] > best:
+                best, arg = score / a.shape[1], (i, j)
+    return best, arg
+
+
 def preprocess(x: np.ndarray) -> np.ndarray:
     # a dead (all-zero) ReLU row has no direction: give it a tiny constant one
     z = clamp_quantile(x, 0.95)
@@ -120,32 +134,34 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.time()
     for seed, u in itertools.product(range(args.seeds), args.uniqueness):
         r = 8 - u
-        enc1: dict[int, tuple[float, list[np.ndarray]]] = {}
+        enc1: dict[int, tuple[float, list[np.ndarray], list[np.ndarray]]] = {}
         for dphi in args.dphi:
             d = make_rus_alignment(n_train + n_eval, redundancy=r, depth=dphi,
                                    random_state=seed, data_seed=1000 + seed)
             tr, ev = slice(0, n_train), slice(n_train, None)
             for depth in args.depths:
                 if depth not in enc1:
-                    enc1[depth] = train_encoder(d.x1[tr], d.y[tr], d.x1[ev], d.y[ev], depth,
-                                                seed, args.epochs)
+                    acc, h = train_encoder(d.x1[tr], d.y[tr], d.x1[ev], d.y[ev], depth, seed,
+                                           args.epochs)
+                    hp = [preprocess(z) for z in h]
+                    enc1[depth] = (acc, hp, [knn_indices(z, k) for z in hp])
                 acc2, h2 = train_encoder(d.x2[tr], d.y[tr], d.x2[ev], d.y[ev], depth, seed,
                                          args.epochs)
-                acc1, h1 = enc1[depth]
-                h1p, h2p = [preprocess(h) for h in h1], [preprocess(h) for h in h2]
-                knn = layerwise(h1p, h2p, mutual_knn, k=k)
+                acc1, h1p, n1 = enc1[depth]
+                h2p = [preprocess(z) for z in h2]
+                knn_best, knn_arg = knn_layerwise(n1, [knn_indices(z, k) for z in h2p])
                 ck = layerwise(h1p, h2p, lambda a, b: cka(a, b, debiased=True))
                 row = {"seed": seed, "U": u, "dphi": dphi, "depth": depth, "acc1": acc1,
-                       "acc2": acc2, "mutual_knn": knn.best, "debiased_cka": ck.best,
-                       "knn_argmax": knn.argmax}
+                       "acc2": acc2, "mutual_knn": knn_best, "debiased_cka": ck.best,
+                       "knn_argmax": knn_arg}
                 if seed == 0 and dphi == args.dphi[0] and depth == args.depths[-1]:
-                    i, j = (int(s) for s in knn.argmax)
+                    i, j = knn_arg
                     null = permutation_null(mutual_knn, h1p[i], h2p[j], args.permutations,
                                             random_state=0, k=k)
                     row["knn_null"] = null.to_dict()
                 rows.append(row)
                 print(f"[{time.time() - t0:6.0f}s] seed={seed} U={u} dphi={dphi} "
-                      f"depth={depth} acc=({acc1:.3f}, {acc2:.3f}) kNN={knn.best:.3f} "
+                      f"depth={depth} acc=({acc1:.3f}, {acc2:.3f}) kNN={knn_best:.3f} "
                       f"CKA={ck.best:.3f}", flush=True)
     summary: dict[str, Any] = {"rho_alignment_U": {}, "rho_alignment_acc": {}}
     for metric in ("mutual_knn", "debiased_cka"):
