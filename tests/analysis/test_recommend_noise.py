@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -14,7 +15,9 @@ from interplay.analysis.recommend import (
     calibrate_affinity,
     fusion_facts,
     recommend_fusion,
+    synergy_bias,
 )
+from interplay.info.pid import PIDResult
 
 ROW = {"redundancy": 0.99, "unique": 0.99, "synergy": 0.99}
 
@@ -100,3 +103,24 @@ def test_calibration_spread_is_the_weighted_sd():
 def test_the_ensemble_is_a_candidate_and_the_simplest():
     assert ENSEMBLE in DEFAULT_AFFINITY.table
     assert fusion_facts()[ENSEMBLE][1] == min(rank for _, rank in fusion_facts().values())
+
+
+def plugin_pid(synergy: float, n: int) -> PIDResult:
+    return PIDResult(redundancy=0.5, unique1=0.3, unique2=0.3, synergy=synergy,
+                     mi_joint=1.1 + synergy, mi_x1=0.8, mi_x2=0.8, method="broja",
+                     estimator="cluster", n_samples=n,
+                     settings={"alphabet_sizes": {"x1": 5, "x2": 5, "y": 10}})
+
+
+def test_synergy_bias_is_miller_madow_in_bits():
+    expected = (5 * 5 - 1) * (10 - 1) / (2 * 1000 * math.log(2))
+    assert synergy_bias(plugin_pid(0.2, 1000)) == pytest.approx(expected)
+    assert synergy_bias(PIDResult(0.5, 0.1, 0.1, 0.3, 1.0, 0.6, 0.6, "broja")) == 0.0
+
+
+def test_synergy_within_the_bias_does_not_count():
+    bias = synergy_bias(plugin_pid(0.0, 1000))          # about 0.156 bits
+    rec = recommend_fusion(plugin_pid(0.9 * bias, 1000))
+    assert rec.shares["synergy"] == 0.0 and any("bias" in n for n in rec.notes)
+    raw = recommend_fusion(plugin_pid(0.9 * bias, 1000), correct_bias=False)
+    assert raw.shares["synergy"] > 0.08

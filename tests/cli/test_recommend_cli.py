@@ -10,9 +10,9 @@ import pytest
 
 from interplay import make_gate
 from interplay.analysis.recommend import fusion_facts
+from interplay.cli.main import main
 
 SIMPLICITY = sorted(fusion_facts(), key=lambda f: fusion_facts()[f][1])
-from interplay.cli.main import main
 
 SYNERGY_CAPABLE = {"tensor", "low_rank_tensor", "multiplicative", "cross_attention",
                    "perceiver", "poe"}

@@ -72,6 +72,7 @@ __all__ = [
     "fusion_facts",
     "profile_interactions",
     "recommend_fusion",
+    "synergy_bias",
 ]
 
 #: Estimators :func:`profile_interactions` accepts (``"auto"`` picks one from the data; the
@@ -514,40 +515,40 @@ def _relative(acc: Mapping[str, float], fusions: list[str], i: int) -> list[floa
     return [v / best for v in values]
 
 
-# Redundancy and unique columns: the 3 real modality pairs of
+# Redundancy and unique columns: the 8 real modality pairs of
 # benchmarks/model_selection_real.py (fusion-table protocol); synergy column: the 16 synthetic
 # datasets of benchmarks/model_selection_study.py (the ensemble takes late fusion's synergy
 # entries: both add one term per modality; not measured). See docs/model-selection.md.
 # Regenerate with `python benchmarks/model_selection_real.py --print-default`.
 DEFAULT_AFFINITY = FusionAffinity(
     table={
-        "cross_attention": {"redundancy": 0.9759, "unique": 0.9746, "synergy": 0.9942},
-        "early": {"redundancy": 0.9814, "unique": 0.9844, "synergy": 0.5411},
-        "ensemble": {"redundancy": 0.9968, "unique": 0.9978, "synergy": 0.5421},
-        "gated": {"redundancy": 0.9778, "unique": 0.9797, "synergy": 0.9551},
-        "late": {"redundancy": 0.9775, "unique": 0.9807, "synergy": 0.5421},
-        "low_rank_tensor": {"redundancy": 0.9591, "unique": 0.9653, "synergy": 0.9979},
-        "multiplicative": {"redundancy": 0.9693, "unique": 0.9728, "synergy": 0.9976},
-        "perceiver": {"redundancy": 0.9687, "unique": 0.9725, "synergy": 0.9036},
-        "poe": {"redundancy": 0.9738, "unique": 0.9779, "synergy": 0.9791},
-        "tensor": {"redundancy": 0.9548, "unique": 0.9616, "synergy": 0.9984},
+        "cross_attention": {"redundancy": 0.9853, "unique": 0.9854, "synergy": 0.9942},
+        "early": {"redundancy": 0.9856, "unique": 0.9866, "synergy": 0.5411},
+        "ensemble": {"redundancy": 0.9961, "unique": 0.9973, "synergy": 0.5421},
+        "gated": {"redundancy": 0.9882, "unique": 0.9880, "synergy": 0.9551},
+        "late": {"redundancy": 0.9851, "unique": 0.9869, "synergy": 0.5421},
+        "low_rank_tensor": {"redundancy": 0.9724, "unique": 0.9748, "synergy": 0.9979},
+        "multiplicative": {"redundancy": 0.9815, "unique": 0.9823, "synergy": 0.9976},
+        "perceiver": {"redundancy": 0.9793, "unique": 0.9811, "synergy": 0.9036},
+        "poe": {"redundancy": 0.9787, "unique": 0.9819, "synergy": 0.9791},
+        "tensor": {"redundancy": 0.9764, "unique": 0.9764, "synergy": 0.9984},
     },
     source=(
-        '3 real sets of benchmarks/model_selection_real.py (redundancy, unique) and the '
+        '8 real sets of benchmarks/model_selection_real.py (redundancy, unique) and the '
         'synthetic suite of benchmarks/model_selection_study.py (synergy)'
     ),
-    n_datasets=3,
+    n_datasets=8,
     spread={
-        "cross_attention": {"redundancy": 0.0213, "unique": 0.0181, "synergy": 0.0034},
-        "early": {"redundancy": 0.0212, "unique": 0.0190, "synergy": 0.1584},
-        "ensemble": {"redundancy": 0.0035, "unique": 0.0032, "synergy": 0.1579},
-        "gated": {"redundancy": 0.0145, "unique": 0.0129, "synergy": 0.1176},
-        "late": {"redundancy": 0.0117, "unique": 0.0115, "synergy": 0.1579},
-        "low_rank_tensor": {"redundancy": 0.0303, "unique": 0.0283, "synergy": 0.0021},
-        "multiplicative": {"redundancy": 0.0221, "unique": 0.0201, "synergy": 0.0025},
-        "perceiver": {"redundancy": 0.0184, "unique": 0.0172, "synergy": 0.1880},
-        "poe": {"redundancy": 0.0162, "unique": 0.0157, "synergy": 0.0611},
-        "tensor": {"redundancy": 0.0306, "unique": 0.0290, "synergy": 0.0025},
+        "cross_attention": {"redundancy": 0.0151, "unique": 0.0132, "synergy": 0.0034},
+        "early": {"redundancy": 0.0137, "unique": 0.0121, "synergy": 0.1584},
+        "ensemble": {"redundancy": 0.0050, "unique": 0.0046, "synergy": 0.1579},
+        "gated": {"redundancy": 0.0126, "unique": 0.0112, "synergy": 0.1176},
+        "late": {"redundancy": 0.0099, "unique": 0.0093, "synergy": 0.1579},
+        "low_rank_tensor": {"redundancy": 0.0216, "unique": 0.0194, "synergy": 0.0021},
+        "multiplicative": {"redundancy": 0.0169, "unique": 0.0151, "synergy": 0.0025},
+        "perceiver": {"redundancy": 0.0176, "unique": 0.0158, "synergy": 0.1880},
+        "poe": {"redundancy": 0.0120, "unique": 0.0117, "synergy": 0.0611},
+        "tensor": {"redundancy": 0.0256, "unique": 0.0221, "synergy": 0.0025},
     },
 )
 
@@ -660,12 +661,30 @@ class Recommendation(JSONResult):
         })
 
 
+def synergy_bias(pid: PIDResult) -> float:
+    """Expected upward bias of a plug-in (or cluster) estimate of I(X1, X2; Y), in the PID's units.
+
+    Miller-Madow: ``(|X1| |X2| - 1)(|Y| - 1) / (2 N)`` nats, from the alphabet sizes and the
+    sample count the result records; a plug-in PID puts it mostly into the synergy
+    (:func:`profile_interactions`, Notes). 0 when the result lacks them (exact tables,
+    Gaussian and copula estimators).
+    """
+    sizes = (pid.settings or {}).get("alphabet_sizes") or {}
+    n = pid.n_samples
+    if pid.estimator not in ("plugin", "discrete", "cluster") or not n or \
+            not all(k in sizes for k in ("x1", "x2", "y")):
+        return 0.0
+    nats = (sizes["x1"] * sizes["x2"] - 1) * (sizes["y"] - 1) / (2.0 * n)
+    return float(nats / np.log(2.0)) if pid.units == "bits" else float(nats)
+
+
 def recommend_fusion(
     profile: InteractionProfile | Mapping[str, float] | PIDResult,
     candidates: Sequence[str] | None = None,
     *,
     affinity: FusionAffinity | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
+    correct_bias: bool = True,
 ) -> Recommendation:
     """Rank fusions (and the unimodal ensemble) for a dataset, and pick one without over-claiming.
 
@@ -673,8 +692,9 @@ def recommend_fusion(
     ``w`` the profile's shares and ``A`` the affinities (see the module docstring). Its
     *interval* is the score's range over every share vector inside the profile's bootstrap
     intervals (``share_ci``; the point shares when there are none), widened on both sides by
-    the calibration spread ``sqrt(sum_k w_k sd[f,k]^2)``: how far one dataset's relative
-    accuracy strays from the calibrated average.
+    the calibration spread ``sum_k w_k sd[f,k]``: how far one dataset's relative accuracy
+    strays from the calibrated average (the per-kind errors taken as fully correlated, the
+    widest a share-weighted sum of them can spread).
 
     The pick: when the top-ranked candidate's interval lies above every other candidate's, it
     wins (``separated``). Otherwise the profile does not tell the candidates apart, and the
@@ -693,6 +713,11 @@ def recommend_fusion(
         Default :data:`DEFAULT_AFFINITY`; see :func:`calibrate_affinity` to make your own.
     tolerance : float
         Scores closer than this are ordered by simplicity in the ranking (0: by score only).
+    correct_bias : bool
+        For a plug-in or cluster PID (an :class:`InteractionProfile` or :class:`PIDResult`
+        that records its alphabet sizes and sample count), lower the synergy by the expected
+        plug-in bias :func:`synergy_bias` before forming the shares: on real data with a few
+        thousand samples that bias is as large as the synergy estimates themselves.
 
     Returns
     -------
@@ -726,20 +751,31 @@ def recommend_fusion(
             f"`affinity` must be a FusionAffinity (see calibrate_affinity), got "
             f"{type(aff).__name__}."
         )
-    share_ci = None
+    share_ci, bias = None, 0.0
     if isinstance(profile, InteractionProfile):
         shares, share_ci = profile.shares, profile.share_ci
+        if correct_bias and isinstance(profile.pid, PIDResult):
+            bias = synergy_bias(profile.pid)
+            shares = shares_of({**profile.pid.atoms,
+                                "synergy": max(profile.pid.synergy - bias, 0.0)})
     elif isinstance(profile, (PIDResult, Mapping)):
         if isinstance(profile, Mapping) and not all(a in profile for a in ATOMS):
             raise InvalidInputError(
                 f"`profile` as a dict must have the keys {list(ATOMS)}, got {sorted(profile)}."
             )
         shares = shares_of(profile)
+        if correct_bias and isinstance(profile, PIDResult):
+            bias = synergy_bias(profile)
+            shares = shares_of({**profile.atoms, "synergy": max(profile.synergy - bias, 0.0)})
     else:
         raise InvalidInputError(
             "`profile` must be an InteractionProfile (see profile_interactions), a PIDResult "
             f"or a dict of the four atoms, got {type(profile).__name__}."
         )
+    if bias > 0 and share_ci is not None:  # the bias shifts every bootstrap replicate too
+        drop = profile.shares["synergy"] - shares["synergy"]  # type: ignore[union-attr]
+        lo, hi = share_ci["synergy"]
+        share_ci = {**share_ci, "synergy": (max(lo - drop, 0.0), max(hi - drop, 0.0))}
     names = _check_candidates(candidates, aff)
     tol = check_float(tolerance, "tolerance", low=0.0, high=1.0)
     w = dict(zip(KINDS, _kinds_of(shares, "profile"), strict=True))
@@ -762,6 +798,11 @@ def recommend_fusion(
         "the profile does not separate " + ", ".join(r.name for r in ranking if r.within_noise)
         + ": their predicted relative accuracies overlap within the profile's and the "
         "calibration's uncertainty; the simplest of them is recommended.",)
+    if bias > 0:
+        notes += (f"the synergy was lowered by the plug-in estimate's expected bias "
+                  f"({bias:.3f} {getattr(profile, 'units', None) or 'bits'} of "
+                  "(|X1||X2| - 1)(|Y| - 1) / 2N, which a plug-in puts mostly into synergy) "
+                  "before the shares were formed.",)
     return Recommendation(
         ranking=ranking,
         profile=profile if isinstance(profile, InteractionProfile) else None,
@@ -796,7 +837,7 @@ def _score_interval(row: Mapping[str, float], sd: Mapping[str, float],
             left -= add
         return sum(share[k] * row[k] for k in KINDS)
 
-    noise = float(np.sqrt(sum(w[k] * sd.get(k, 0.0) ** 2 for k in KINDS)))
+    noise = float(sum(w[k] * sd.get(k, 0.0) for k in KINDS))
     return (max(extreme(False) - noise, 0.0), min(extreme(True) + noise, 1.0))
 
 

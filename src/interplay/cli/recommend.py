@@ -198,6 +198,8 @@ def _print(rec: Recommendation, profile: InteractionProfile, source: str,
     console.print(f"recommended: {rec.best}   ({verdict})", highlight=False)
     console.print(f"why: {rec.why}", highlight=False)
     console.print(f"affinities: {rec.affinity_source}", highlight=False)
+    for note in rec.notes:
+        console.print(f"note: {note}", highlight=False)
     print_warnings(console, profile.warnings)
     if json_out is not None:
         console.print(f"wrote {json_out}", highlight=False)
