@@ -27,10 +27,12 @@ synergy needs a fusion with cross-modal products (tensor, low-rank tensor, multi
 interactions) or attention whose weights depend on both modalities.
 
 The affinities are *calibrated*, not asserted: :func:`calibrate_affinity` computes them from
-the accuracies of every fusion on a suite of datasets with known interactions. The default
-table :data:`DEFAULT_AFFINITY` comes from the calibration half of the suite in
-``benchmarks/model_selection_study.py``; ``docs/model-selection.md`` reports how the rule does
-on the other half.
+measured accuracies. In the default table :data:`DEFAULT_AFFINITY` the redundancy and unique
+columns come from real modality pairs (``benchmarks/model_selection_real.py``) and the synergy
+column from the synthetic suite of ``benchmarks/model_selection_study.py``. Every prediction
+carries an interval, and when the intervals do not separate the candidates the simplest one
+within the noise is recommended (:func:`recommend_fusion`); ``docs/model-selection.md``
+reports how the rule does on real data, leave one dataset out, next to fixed policies.
 """
 
 from __future__ import annotations
