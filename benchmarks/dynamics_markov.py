@@ -135,7 +135,7 @@ def summarise(out: Path) -> dict[str, Any]:
             f"{r['induction_best_mean']:.2f} ± {r['induction_best_std']:.2f} "
             f"({r['induction_chance']:.2f}) | {r['seconds_mean']:.0f} |")
     lines.append("")
-    lines.append("References on the evaluation set (bits/symbol, symbols with a context): "
+    lines.append("References on seed 0's evaluation set (bits/symbol, symbols with a context): "
                  + "; ".join(f"k={r['order']}: k-gram {r['kgram_loss']:.4f}, unigram "
                              f"{r['unigram_loss']:.4f}, true table {r['true_loss']:.4f}"
                              for r in rows if r["layers"] == depths[0]))
