@@ -14,7 +14,10 @@ from interplay.info.pid import broja, pid
 
 
 def _blas_threads() -> set[int]:
-    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+    """Thread counts of numpy's and scipy's BLAS (other packages may bring a BLAS built for one
+    thread, e.g. scs's, which no limit changes)."""
+    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"
+            and ("numpy" in lib["filepath"] or "scipy" in lib["filepath"])}
 
 
 def _and_pmf() -> np.ndarray:

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from ._options import ShowProgress, check_json_target, with_threads
+from ._output import console, write_output
 
 HELP = (
     "The learning-dynamics lab: how a small transformer learns in context (docs/dynamics.md)."
@@ -82,7 +82,8 @@ def markov_command(
         from .._atomic import atomic_write_text
         from .._json import dumps
 
-        atomic_write_text(json_out, dumps(result, indent=1) + "\n")
+        text = dumps(result, indent=1) + "\n"
+        write_output(json_out, lambda target: atomic_write_text(target, text))
     _print(result, json_out)
 
 
@@ -107,7 +108,7 @@ def _train(cfg: Any, show: bool) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     bar = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   TextColumn("{task.fields[info]}"), console=Console(stderr=True))
+                   TextColumn("{task.fields[info]}"), console=console(stderr=True))
     task = bar.add_task("training", total=cfg.steps, info="")
 
     def update(step: int, row: dict[str, Any]) -> None:
@@ -119,7 +120,7 @@ def _train(cfg: Any, show: bool) -> dict[str, Any]:
 
 
 def _print(result: dict[str, Any], json_out: Path | None) -> None:
-    console = Console()
+    out = console()
     cfg, final, refs = result["config"], result["final"], result["references"]
     table = Table(title=f"order {cfg['order']}, {cfg['n_layers']} layer(s) x {cfg['n_heads']} "
                         f"head(s), width {cfg['d_model']}, {cfg['steps']} steps, seed "
@@ -137,6 +138,6 @@ def _print(result: dict[str, Any], json_out: Path | None) -> None:
     table.add_row("induction score of uniform attention",
                   "-" if result["induction_chance"] is None else
                   f"{result['induction_chance']:.2f}")
-    console.print(table)
-    console.print(f"{result['n_parameters']} parameters; {result['seconds']:.1f} s"
-                  + (f"; wrote {json_out}" if json_out else ""), highlight=False)
+    out.print(table)
+    out.print(f"{result['n_parameters']} parameters; {result['seconds']:.1f} s"
+                  + (f"; wrote {json_out}" if json_out else ""), highlight=False, soft_wrap=True)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 HELP = (
     "Render result files written by interplay (quantify, recommend, train, evaluate, analyze "
@@ -43,11 +42,11 @@ def report_command(
     ] = None,
 ) -> None:
     from ..reports import write_report
-    from ._output import check_output
+    from ._output import check_output, console
 
     check_output(out, "--out", results)
     command = "interplay report " + " ".join(
         shlex.quote(str(p)) for p in [*results, "-o", out])
     target = write_report(results, out, title=title, command=command)
-    Console().print(f"wrote {target} ({len(results)} result{'s' if len(results) > 1 else ''})",
-                    highlight=False)
+    console().print(f"wrote {target} ({len(results)} result{'s' if len(results) > 1 else ''})",
+                    highlight=False, soft_wrap=True)
