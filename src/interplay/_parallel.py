@@ -106,8 +106,8 @@ def _reraise(name: str, exc: BaseException) -> None:
     raise error from exc
 
 
-def _on_dask(client: Any, function: Callable[..., Any],
-             calls: Sequence[tuple[tuple[Any, ...], dict[str, Any]]]) -> Iterator[Any]:
+def check_dask_client(client: Any) -> None:
+    """Refuse anything but a ``dask.distributed.Client`` (and say which extra Dask needs)."""
     try:
         distributed = importlib.import_module("dask.distributed")
     except ImportError as exc:
@@ -119,6 +119,11 @@ def _on_dask(client: Any, function: Callable[..., Any],
         raise InvalidInputError(
             f"`client` must be a dask.distributed.Client, got {type(client).__name__}."
         )
+
+
+def _on_dask(client: Any, function: Callable[..., Any],
+             calls: Sequence[tuple[tuple[Any, ...], dict[str, Any]]]) -> Iterator[Any]:
+    check_dask_client(client)
     futures = [
         client.submit(_guarded, function, client.scatter(list(args)), kwargs, pure=False)
         for args, kwargs in calls

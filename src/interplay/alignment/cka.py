@@ -17,13 +17,13 @@ a function of ``aᵀb``, ``aᵀa``, ``bᵀb`` and per-row norms, so :func:`cka` 
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import numpy as np
 
+from .._parallel import check_dask_client
 from .._validation import check_choice, check_float, check_int
-from ..exceptions import InvalidInputError, MissingDependencyError
+from ..exceptions import InvalidInputError
 from ._arrays import as_features, as_pair, check_dtype, check_k
 
 KERNELS = ("linear", "rbf")
@@ -219,17 +219,7 @@ def _hsic_u_centred(fro2: float, nx: np.ndarray, ny: np.ndarray) -> float:
 
 def _on_dask(client: Any, a: np.ndarray, b: np.ndarray, bounds: list[tuple[int, int]],
              mean_a: np.ndarray, mean_b: np.ndarray) -> list[Any]:
-    try:
-        distributed = importlib.import_module("dask.distributed")
-    except ImportError as exc:
-        raise MissingDependencyError(
-            "running on a Dask cluster needs dask.distributed: "
-            "`pip install interplay[distributed]`."
-        ) from exc
-    if not isinstance(client, distributed.Client):
-        raise InvalidInputError(
-            f"`client` must be a dask.distributed.Client, got {type(client).__name__}."
-        )
+    check_dask_client(client)
     sa, sb = client.scatter([a, b], broadcast=True)
     futures = [client.submit(_block_sums, sa, sb, lo, hi, mean_a, mean_b, pure=False)
                for lo, hi in bounds]

@@ -10,13 +10,12 @@ float32). With a Dask ``client`` the blocks run as tasks on the cluster.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import numpy as np
 
+from .._parallel import check_dask_client
 from .._validation import check_int
-from ..exceptions import InvalidInputError, MissingDependencyError
 from ._arrays import as_features, as_pair, check_dtype, check_k
 from .preprocess import _unit_rows
 
@@ -121,17 +120,7 @@ def _knn(x: np.ndarray, k: int, chunk_size: int | None, client: Any) -> np.ndarr
 
 def _on_dask(client: Any, x: np.ndarray, bounds: list[tuple[int, int]], k: int
              ) -> list[np.ndarray]:
-    try:
-        distributed = importlib.import_module("dask.distributed")
-    except ImportError as exc:
-        raise MissingDependencyError(
-            "running on a Dask cluster needs dask.distributed: "
-            "`pip install interplay[distributed]`."
-        ) from exc
-    if not isinstance(client, distributed.Client):
-        raise InvalidInputError(
-            f"`client` must be a dask.distributed.Client, got {type(client).__name__}."
-        )
+    check_dask_client(client)
     shared = client.scatter(x, broadcast=True)
     futures = [client.submit(_block_topk, shared, lo, hi, k, pure=False)
                for lo, hi in bounds]
