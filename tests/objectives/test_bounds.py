@@ -128,7 +128,7 @@ def test_dv_moving_average_gradient_correction() -> None:
     g2 = torch.autograd.grad(plain, bound.critic.weight)[0]
     assert torch.allclose(g1, g2, atol=1e-5)
     # With a stale average 4x too large, the log term's gradient shrinks 4x.
-    bound.log_ema.fill_(float(torch.logsumexp(s[off], 0) - math.log(off.sum())) + math.log(4))
+    bound.log_ema.fill_((torch.logsumexp(s[off], 0) - math.log(off.sum())).item() + math.log(4))
     bound.ema_rate = 1e-12
     g3 = torch.autograd.grad(bound(x, y), bound.critic.weight)[0]
     g_diag = torch.autograd.grad((x @ bound.critic.weight @ y.T).diagonal().mean(),

@@ -166,7 +166,7 @@ class InfoNCE(MIBound):
     --------
     >>> import torch
     >>> b = InfoNCE(2, 2)
-    >>> float(b(torch.randn(8, 2), torch.randn(8, 2))) <= math.log(8)
+    >>> b(torch.randn(8, 2), torch.randn(8, 2)).item() <= math.log(8)
     True
     """
 
