@@ -42,8 +42,10 @@ def test_xor_csv_writes_the_json_schema(tmp_path, xor_csv, capsys):
     out = tmp_path / "rec.json"
     assert cli(str(xor_csv), "--x1", "a", "--x2", "b", "--y", "label", "--json", str(out)) == 0
     data = json.loads(out.read_text())
-    assert set(data) == {"best", "best_fusion", "separated", "why", "ranking", "shares",
-                         "affinity_source", "notes", "profile", "data", "columns"}
+    assert set(data) == {"kind", "interplay_version", "provenance", "best", "best_fusion",
+                         "separated", "why", "ranking", "shares", "affinity_source", "notes",
+                         "profile", "data", "columns"}
+    assert data["kind"] == "recommendation" and data["provenance"]["seed"] == 0
     assert data["best"] in SYNERGY_CAPABLE
     assert data["columns"] == {"x1": ["a"], "x2": ["b"], "y": ["label"]}
     assert data["data"] == str(xor_csv)

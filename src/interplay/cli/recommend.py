@@ -126,7 +126,14 @@ def recommend_command(
             seed=seed, progress=progress)
     rec = recommend_fusion(profile, names)
     if json_out is not None:
-        payload = {**rec.to_dict(), "data": source,
+        from .. import __version__
+
+        payload = {"kind": "recommendation", "interplay_version": __version__,
+                   "provenance": {"data": source, "seed": seed, "estimator": estimator,
+                                  "settings": {"method": method, "clusters": clusters,
+                                               "components": components,
+                                               "bootstrap": bootstrap}},
+                   **rec.to_dict(), "data": source,
                    "columns": None if roles is None else
                    {"x1": roles["--x1"], "x2": roles["--x2"], "y": roles["--y"]}}
         write_json_atomically(json_out, json.dumps(payload, indent=2))
