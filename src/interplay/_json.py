@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from abc import ABC, abstractmethod
 from typing import Any
 
 __all__ = ["JSONResult", "dumps", "jsonable"]
@@ -44,11 +45,12 @@ def dumps(obj: Any, **kwargs: Any) -> str:
     return json.dumps(jsonable(obj), **kwargs)
 
 
-class JSONResult:
+class JSONResult(ABC):
     """Mixin of result types: ``to_json()`` from the class's ``to_dict()``."""
 
-    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - every result overrides it
-        raise NotImplementedError
+    @abstractmethod
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python dictionary of the result."""
 
     def to_json(self, **kwargs: Any) -> str:
         """Strict JSON text of :meth:`to_dict` (NaN written as null)."""

@@ -25,6 +25,7 @@ task's checkpoints, so an interrupted run resumes exactly.
 from __future__ import annotations
 
 import inspect
+from abc import ABCMeta
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -72,7 +73,7 @@ def takes_mask(model: nn.Module) -> bool:
         return False
 
 
-class Balancer(nn.Module):
+class Balancer(nn.Module, metaclass=ABCMeta):
     """Base of modality balancers; a new method is one small subclass with a ``name``.
 
     Subclasses override the hooks they need; the defaults leave training unchanged. Running

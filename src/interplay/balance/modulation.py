@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,9 +31,9 @@ class _Modulation(Balancer):
         self.step_names = tuple(f"coeff_{m}" for m in self.modalities)
         self._scores: dict[str, float] = {}
 
+    @abstractmethod
     def scores(self, output: Any, target: torch.Tensor) -> dict[str, float]:
         """Per modality, the score of the prediction with every other modality masked."""
-        raise NotImplementedError
 
     def mono_logits(self, output: Any, m: str) -> torch.Tensor:
         n = output.logits.shape[0]
@@ -45,8 +46,9 @@ class _Modulation(Balancer):
                 self._scores = self.scores(output, target)
         return {}
 
+    @abstractmethod
     def coefficients(self) -> dict[str, float]:
-        raise NotImplementedError
+        """Per modality, the factor its encoder's gradient is scaled by."""
 
     def after_backward(self, groups: Groups) -> dict[str, float]:
         if not self._scores:  # outside the modulation window

@@ -25,6 +25,7 @@ preset                 encoder graph                         decoder graph
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from itertools import combinations
 from typing import Any, ClassVar
@@ -114,9 +115,9 @@ class _Preset(IBObjective):
         self.views = tuple(names)
 
     @staticmethod
+    @abstractmethod
     def graphs(views: Sequence[str]) -> tuple[Edges, Edges]:
         """Encoder and decoder edges for the given views."""
-        raise NotImplementedError
 
 
 def _shared_pairs(views: Sequence[str]) -> Edges:

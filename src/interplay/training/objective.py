@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import math
+from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -108,7 +109,7 @@ def predictions(output: Any, output_key: str = "logits") -> torch.Tensor:
 _REGISTRY: dict[str, type[Objective]] = {}
 
 
-class Objective(nn.Module):
+class Objective(nn.Module, metaclass=ABCMeta):
     """Base of registered objectives: subclass, set ``name`` and ``description``, implement
     :meth:`forward`; list the named terms it returns besides ``"loss"`` in :attr:`term_names`
     so that every epoch logs them (train and validation)."""
@@ -123,9 +124,10 @@ class Objective(nn.Module):
         if "name" in cls.__dict__:
             _REGISTRY[cls.name] = cls
 
+    @abstractmethod
     def forward(self, output: Any, batch: Mapping[str, torch.Tensor],
                 target: Any) -> dict[str, torch.Tensor]:
-        raise NotImplementedError(f"{type(self).__name__} must implement forward().")
+        """``{"loss": total, name: term, ...}`` for one batch."""
 
 
 class SupervisedObjective(Objective):
