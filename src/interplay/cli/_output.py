@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.text import Text
@@ -118,3 +119,11 @@ def write_output(path: Path, write: Callable[[Path], object], flag: str = "--jso
             f"{flag}: could not write {str(path)!r} ({reason}); the result was saved to "
             f"{name!r} instead."
         ) from exc
+
+
+def stamped(kind: str, body: dict[str, Any], **top: Any) -> dict[str, Any]:
+    """``body`` with the fields every result file starts with: ``kind``, ``interplay_version``
+    and any ``top`` fields (``provenance``, ``inputs``), which ``interplay report`` reads."""
+    from .. import __version__
+
+    return {"kind": kind, "interplay_version": __version__, **top, **body}

@@ -9,7 +9,6 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from .. import __version__
 from .._atomic import atomic_write_text
 from .._json import dumps
 from ..exceptions import DataFormatError, InvalidInputError
@@ -185,13 +184,13 @@ def align_command(
     ] = None,
 ) -> None:
     """Print the metrics table and write the JSON result."""
-    from ._output import check_output, console, write_output
+    from ._output import check_output, console, stamped, write_output
 
     check_output(json_out, "--json", [Path(s) for s in sources])
     a, b, origin = _sources(sources, key_a, key_b)
     result = compute_alignment(a, b, list(metric or DEFAULT_METRICS), k=k,
                                permutations=permutations, seed=seed, clamp=clamp)
-    body = {"kind": KIND, "interplay_version": __version__, "inputs": origin, **result}
+    body = stamped(KIND, result, inputs=origin)
     text = dumps(body) + "\n"
     out = console()
     table = Table(title=f"alignment of {result['n_samples']} paired samples "

@@ -33,9 +33,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .. import __version__
 from .._atomic import atomic_write_text
 from ..exceptions import DataFormatError, InvalidInputError
+from ._output import stamped
 
 if TYPE_CHECKING:
     from ..data.dataset import MultimodalDataset
@@ -127,9 +127,8 @@ class Run:
     def write(self, name: str, kind: str, payload: dict[str, Any],
               notes: Sequence[str] = ()) -> None:
         """Write ``payload`` as ``name`` with the kind, version and provenance fields."""
-        body = {"kind": kind, "interplay_version": __version__,
-                "provenance": {**self.provenance, "warnings": list(dict.fromkeys(notes))},
-                **payload}
+        body = stamped(kind, payload, provenance={
+            **self.provenance, "warnings": list(dict.fromkeys(notes))})
         atomic_write_text(self.out / name, json.dumps(body, indent=2, allow_nan=False) + "\n")
 
 
@@ -320,8 +319,11 @@ def _summary(run: Run, source: Source) -> dict[str, Any]:
 
 
 def _is_discrete(x: np.ndarray) -> bool:
+    """One column that the estimators' ``auto`` rule would count exactly."""
+    from ..estimators.registry import is_discrete
+
     flat = x.reshape(len(x), -1)
-    return flat.shape[1] == 1 and np.unique(flat[:, 0]).size <= MAX_CLASSES
+    return flat.shape[1] == 1 and is_discrete(flat)
 
 
 def n_clusters(n_samples: int, n_classes: int) -> int:

@@ -40,7 +40,7 @@ from ._options import (
     check_json_target,
     with_threads,
 )
-from ._output import console, print_warnings, write_output
+from ._output import console, print_warnings, stamped, write_output
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -422,7 +422,6 @@ def _document(result: PIDResult, data: Path | None, ctx: Any, *, seed: int | Non
     (what ``interplay report`` shows as provenance)."""
     import hashlib
 
-    from .. import __version__
     from .._json import dumps
 
     digest = None
@@ -437,8 +436,7 @@ def _document(result: PIDResult, data: Path | None, ctx: Any, *, seed: int | Non
         "settings": result.settings,
         "warnings": list(result.warnings),
     }
-    return dumps({"kind": "pid", "interplay_version": __version__, "provenance": provenance,
-                  **result.to_dict()})
+    return dumps(stamped("pid", result.to_dict(), provenance=provenance))
 
 
 def _command_line(ctx: Any) -> str | None:

@@ -24,7 +24,7 @@ from ._options import (
     check_json_target,
     with_threads,
 )
-from ._output import print_warnings
+from ._output import print_warnings, stamped
 from .quantify import load_samples, write_json_atomically
 
 if TYPE_CHECKING:
@@ -126,16 +126,14 @@ def recommend_command(
             seed=seed, progress=progress)
     rec = recommend_fusion(profile, names)
     if json_out is not None:
-        from .. import __version__
-
-        payload = {"kind": "recommendation", "interplay_version": __version__,
-                   "provenance": {"data": source, "seed": seed, "estimator": estimator,
-                                  "settings": {"method": method, "clusters": clusters,
-                                               "components": components,
-                                               "bootstrap": bootstrap}},
-                   **rec.to_dict(), "data": source,
-                   "columns": None if roles is None else
-                   {"x1": roles["--x1"], "x2": roles["--x2"], "y": roles["--y"]}}
+        payload = stamped(
+            "recommendation",
+            {**rec.to_dict(), "data": source,
+             "columns": None if roles is None else
+             {"x1": roles["--x1"], "x2": roles["--x2"], "y": roles["--y"]}},
+            provenance={"data": source, "seed": seed, "estimator": estimator,
+                        "settings": {"method": method, "clusters": clusters,
+                                     "components": components, "bootstrap": bootstrap}})
         write_json_atomically(json_out, json.dumps(payload, indent=2))
     _print(rec, profile, source, json_out)
 

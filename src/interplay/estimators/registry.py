@@ -286,6 +286,16 @@ def choose_estimator(x1: Any, x2: Any, y: Any) -> tuple[str, str]:
                       "and y is continuous")
 
 
+def is_discrete(values: Any) -> bool:
+    """True when every column is non-numeric or has at most :data:`MAX_DISCRETE_VALUES` distinct
+    values: what the ``"auto"`` rule counts exactly instead of discretising.
+
+    >>> is_discrete([0, 1, 2, 1]), is_discrete(list(range(100)))
+    (True, False)
+    """
+    return not _continuous_columns(values)
+
+
 def _continuous_columns(values: Any) -> list[str]:
     """Names of the numeric (not boolean) columns with more than MAX_DISCRETE_VALUES values."""
     columns = getattr(values, "columns", None)
