@@ -22,7 +22,7 @@ from interplay.estimators import (
     get_estimator,
     list_estimators,
 )
-from interplay.estimators.registry import REGISTRY
+from interplay.estimators.registry import REGISTRY, cluster_defaults
 from interplay.exceptions import InvalidInputError
 from interplay.info.pid import ATOMS, list_pid_methods, pid
 
@@ -154,7 +154,7 @@ def test_auto_rule_is_written_once_and_recorded():
     assert choose_estimator(many, few, many)[0] == "copula"
     r = quantify(many[:, None], rng.standard_normal((400, 2)), few % 2, progress=False)
     assert r.settings["estimator"] == "cluster" and "cluster:" in r.settings["auto"]
-    assert r.settings["n_clusters"] == REGISTRY["cluster"].defaults["n_clusters"]
+    assert r.settings["n_clusters"] == cluster_defaults(400, 2)["n_clusters"] == 6
 
 
 @pytest.mark.parametrize("method", list_pid_methods())

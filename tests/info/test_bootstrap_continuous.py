@@ -86,6 +86,7 @@ def test_cluster_pid_with_replicate_warnings_counted_once():
         r = bootstrap_pid("cluster", ds.modalities["x1"], ds.modalities["x2"], ds.target,
                           n_bootstrap=10, random_state=0, progress=False, n_clusters=12)
         point = cluster_pid(ds.modalities["x1"], ds.modalities["x2"], ds.target, n_clusters=12,
+                            n_components=r.settings["n_components"],
                             random_state=r.settings["random_state"])
     assert r.synergy == point.synergy
     lo, hi = r.ci["synergy"]

@@ -51,8 +51,9 @@ from ..estimators.bootstrap import bootstrap_replicates
 from ..estimators.registry import (
     ALIASES,
     AUTO,
-    REGISTRY,
+    CLUSTER_COMPONENTS,
     choose_estimator,
+    default_options,
     estimate,
     get_estimator,
 )
@@ -201,8 +202,8 @@ def profile_interactions(
     target: str | None = None,
     estimator: str = AUTO,
     method: str = "broja",
-    n_clusters: int = REGISTRY["cluster"].defaults["n_clusters"],
-    n_components: int | None = REGISTRY["cluster"].defaults["n_components"],
+    n_clusters: int | None = None,
+    n_components: int | None = CLUSTER_COMPONENTS,
     n_bootstrap: int = 0,
     confidence: float = 0.95,
     random_state: int = DEFAULT_SEED,
@@ -233,7 +234,10 @@ def profile_interactions(
         Redundancy measure (``"broja"``, ``"mmi"``, ...).
     n_clusters, n_components : int
         Settings of the cluster estimator (``n_components=None``: no PCA). The plug-in table
-        has ``n_clusters**2 * |Y|`` cells; keep at least 5 samples per cell.
+        has ``n_clusters**2 * |Y|`` cells; keep at least 5 samples per cell. The defaults are
+        ``quantify``'s (:func:`interplay.estimators.registry.cluster_defaults`): 10 principal
+        components and ``n_clusters=None``, the most clusters (2 to 10) that keep 5 samples
+        per joint cell.
     n_bootstrap : int
         Bootstrap resamples for intervals of the shares (rows resampled; the cluster
         estimator's clustering held fixed).
@@ -267,7 +271,7 @@ def profile_interactions(
     """
     x1, x2, y, names, target_name = _samples(data, x2, y, modalities, target)
     check_choice(estimator, "estimator", ESTIMATORS)
-    k = check_int(n_clusters, "n_clusters", minimum=2)
+    k = None if n_clusters is None else check_int(n_clusters, "n_clusters", minimum=2)
     comps = None if n_components is None else check_int(n_components, "n_components", minimum=1)
     n_boot = check_int(n_bootstrap, "n_bootstrap", minimum=0)
     conf = check_float(confidence, "confidence", low=0.0, high=1.0, low_open=True,
@@ -280,10 +284,12 @@ def profile_interactions(
         reason = f"{chosen}: chosen by the caller"
     options: dict[str, Any] = {"method": method}
     if chosen == "cluster":
-        options.update(n_clusters=k, n_components=comps)
+        auto_k = default_options("cluster", y)["n_clusters"]
+        options.update(n_clusters=auto_k if k is None else k, n_components=comps)
         reason += (f"; each modality standardised, "
                    f"{'all columns' if comps is None else f'{comps} principal components'}"
-                   f", {k} k-means clusters")
+                   f", {options['n_clusters']} k-means clusters"
+                   + (" (the most that keep 5 samples per joint cell)" if k is None else ""))
     share_ci = None
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")

@@ -22,7 +22,9 @@ from ..data.tables import (
 from ..estimators.registry import (
     ALIASES,
     AUTO,
+    CLUSTER_COMPONENTS,
     DEFAULT_SEED,
+    MAX_DEFAULT_CLUSTERS,
     MAX_DISCRETE_VALUES,
     REGISTRY,
     choose_estimator,
@@ -155,13 +157,14 @@ def quantify_command(
         int | None,
         typer.Option("--clusters", show_default=False,
                      help="k-means clusters per modality for --estimator cluster "
-                     f"(default {REGISTRY['cluster'].defaults['n_clusters']})."),
+                     f"(default: the most, 2 to {MAX_DEFAULT_CLUSTERS}, that keep 5 samples "
+                     "per joint cell)."),
     ] = None,
     components: Annotated[
         int | None,
         typer.Option("--components", show_default=False,
                      help="Principal components per modality for --estimator cluster "
-                     f"(default {REGISTRY['cluster'].defaults['n_components']}; 0: no PCA)."),
+                     f"(default {CLUSTER_COMPONENTS}; 0: no PCA)."),
     ] = None,
     max_epochs: Annotated[
         int | None,

@@ -14,7 +14,7 @@ from rich.table import Table
 from .._validation import DEFAULT_SEED
 from ..data.tables import EXAMPLES, read_pmf
 from ..exceptions import InvalidInputError, SmallSampleWarning
-from ..info.estimate.cluster import DEFAULT_N_CLUSTERS, DEFAULT_N_COMPONENTS
+from ..estimators.registry import CLUSTER_COMPONENTS, MAX_DEFAULT_CLUSTERS
 from ._options import (
     ExampleName,
     ShowProgress,
@@ -76,12 +76,16 @@ def recommend_command(
     ] = "auto",
     method: Annotated[str, typer.Option("--method", "-m", help="Redundancy measure.")] = "broja",
     clusters: Annotated[
-        int, typer.Option("--clusters", help="k-means clusters per modality (cluster estimator).")
-    ] = DEFAULT_N_CLUSTERS,
+        int | None,
+        typer.Option("--clusters", show_default=False,
+                     help="k-means clusters per modality (cluster estimator; default, as in "
+                          f"`quantify`: the most, 2 to {MAX_DEFAULT_CLUSTERS}, that keep 5 "
+                          "samples per joint cell).")
+    ] = None,
     components: Annotated[
         int, typer.Option("--components",
                           help="Principal components per modality (cluster estimator; 0: no PCA).")
-    ] = DEFAULT_N_COMPONENTS,
+    ] = CLUSTER_COMPONENTS,
     bootstrap: Annotated[
         int, typer.Option("--bootstrap",
                           help="Bootstrap resamples for intervals of the shares (they widen "
@@ -112,6 +116,8 @@ def recommend_command(
     check_json_target(json_out, inputs=(data,))
     if components < 0:
         raise InvalidInputError(f"--components must be 0 (no PCA) or more, got {components}.")
+    if clusters is not None and clusters < 2:
+        raise InvalidInputError(f"--clusters must be at least 2, got {clusters}.")
     names = None
     if candidates is not None:
         names = [c.strip() for c in candidates.split(",")]
@@ -132,14 +138,15 @@ def recommend_command(
              "columns": None if roles is None else
              {"x1": roles["--x1"], "x2": roles["--x2"], "y": roles["--y"]}},
             provenance={"data": source, "seed": seed, "estimator": estimator,
-                        "settings": {"method": method, "clusters": clusters,
+                        "settings": {"method": method,
+                                     "clusters": (profile.pid.settings or {}).get("n_clusters", clusters),
                                      "components": components, "bootstrap": bootstrap}})
         write_json_atomically(json_out, json.dumps(payload, indent=2))
     _print(rec, profile, source, json_out)
 
 
 def _sample_profile(data: Path | None, example: str | None, given: dict[str, str | None], *,
-                    estimator: str, method: str, clusters: int, components: int,
+                    estimator: str, method: str, clusters: int | None, components: int,
                     bootstrap: int, seed: int, progress: bool
                     ) -> tuple[InteractionProfile, str, dict[str, list[str]]]:
     from ..analysis.recommend import profile_interactions

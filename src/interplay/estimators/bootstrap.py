@@ -35,7 +35,7 @@ from .._validation import DEFAULT_SEED, check_choice, check_float, check_int, ch
 from ..exceptions import InvalidInputError
 from ..info.estimate import resampling
 from ..info.pid.result import ATOMS, PIDResult
-from .registry import estimate, get_estimator
+from .registry import default_options, estimate, get_estimator
 from .sweep import Estimator, resolve
 
 __all__ = ["INTERVALS", "MODES", "bootstrap_pid", "bootstrap_replicates"]
@@ -185,6 +185,8 @@ def _replicates(
 ) -> tuple[PIDResult, list[PIDResult], tuple[str, ...], int | None]:
     function = resolve(estimator)
     arrays = _rows(x1, x2, y)
+    if isinstance(estimator, str):  # settings from the data fixed once, for every replicate
+        options = {**default_options(estimator, arrays[2]), **options}
     n = arrays[0].shape[0]
     rng = check_random_state(random_state)
     seed = _seed(random_state, rng)
@@ -201,7 +203,7 @@ def _replicates(
         if spec.stage is not None:
             module, attr = spec.stage.split(":")
             stage = getattr(importlib.import_module(module), attr)
-            data = _rows(*stage(*arrays, random_state=seed, **{**spec.defaults, **options}))
+            data = _rows(*stage(*arrays, random_state=seed, **options))
             replicate = resolve("plugin")
             kwargs = {"base": base, "random_state": seed, "progress": False,
                       "method": options.get("method", "broja")}

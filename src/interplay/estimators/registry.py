@@ -15,6 +15,7 @@ names nothing that a base install lacks until it is asked for.
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,7 @@ import numpy as np
 
 from .._validation import DEFAULT_SEED
 from ..exceptions import InvalidInputError, MissingDependencyError
-from ..info.estimate.cluster import DEFAULT_N_CLUSTERS, DEFAULT_N_COMPONENTS
+from ..info.estimate.plugin import MIN_SAMPLES_PER_CELL
 from ..info.pid.result import PIDResult
 
 __all__ = [
@@ -32,8 +33,12 @@ __all__ = [
     "DEFAULT_SEED",
     "MAX_DISCRETE_VALUES",
     "REGISTRY",
+    "CLUSTER_COMPONENTS",
+    "MAX_DEFAULT_CLUSTERS",
     "EstimatorSpec",
     "choose_estimator",
+    "cluster_defaults",
+    "default_options",
     "estimate",
     "get_estimator",
     "list_estimators",
@@ -45,6 +50,10 @@ AUTO = "auto"
 MAX_DISCRETE_VALUES = 50
 #: Other names accepted for registry entries (the command line's ``--estimator discrete``).
 ALIASES = {"discrete": "plugin"}
+#: Principal components per modality the cluster estimator keeps unless told otherwise.
+CLUSTER_COMPONENTS = 10
+#: The most k-means clusters per modality the cluster estimator's default rule gives.
+MAX_DEFAULT_CLUSTERS = 10
 
 Estimator = Callable[..., PIDResult]
 
@@ -82,7 +91,8 @@ class EstimatorSpec:
         transform the data and then count: ``stage(x1, x2, y, **options)`` returns the
         transformed ``(x1, x2, y)``, decomposed by the plug-in estimator.
     defaults : dict
-        Options passed unless the caller gives them.
+        Options passed unless the caller gives them; :func:`default_options` adds the ones
+        that depend on the data (the cluster estimator's ``n_clusters``).
     """
 
     name: str
@@ -130,7 +140,7 @@ REGISTRY: dict[str, EstimatorSpec] = {
             holds_fixed="the PCA projection and the k-means clustering of each modality",
             own_bootstrap=True, stage="interplay.info.estimate.cluster:cluster_stage",
             options=("n_clusters", "n_components", "method", "n_bootstrap", "confidence"),
-            defaults={"n_clusters": DEFAULT_N_CLUSTERS, "n_components": DEFAULT_N_COMPONENTS},
+            defaults={"n_components": CLUSTER_COMPONENTS},
             summary="standardises each modality, keeps its leading principal components, "
                     "k-means clusters it, then counts (continuous X1, X2; discrete Y)"),
         EstimatorSpec(
@@ -228,7 +238,41 @@ def estimate(
         )
     function = spec.load()
     return function(x1, x2, y, base=base, random_state=random_state, progress=progress,
-                    **{**spec.defaults, **options})
+                    **{**default_options(name, y), **options})
+
+
+def cluster_defaults(n_samples: int, n_classes: int) -> dict[str, int]:
+    """The cluster estimator's settings for ``n_samples`` rows and a target with ``n_classes``
+    values: the most clusters per modality (2 to :data:`MAX_DEFAULT_CLUSTERS`) that leave at
+    least ``MIN_SAMPLES_PER_CELL`` (5) samples per cell of the joint table
+    (``n_clusters**2 * n_classes`` cells), on :data:`CLUSTER_COMPONENTS` principal components.
+
+    The one definition behind ``quantify``, ``recommend`` and ``interplay.quantify``: the
+    plug-in count behind the cluster estimator does not raise a small-sample warning for the
+    cell count, and with more rows it resolves more of each modality (10 digit classes need
+    about 10 clusters per modality for the parity of two digits to show as synergy).
+
+    >>> cluster_defaults(2000, 10), cluster_defaults(1167, 2)["n_clusters"]
+    ({'n_clusters': 6, 'n_components': 10}, 10)
+    """
+    per_cluster_pair = MIN_SAMPLES_PER_CELL * max(int(n_classes), 1)
+    k = math.isqrt(max(int(n_samples), 0) // per_cluster_pair)
+    return {"n_clusters": min(max(k, 2), MAX_DEFAULT_CLUSTERS),
+            "n_components": CLUSTER_COMPONENTS}
+
+
+def default_options(name: str, y: Any) -> dict[str, Any]:
+    """The options ``name`` runs with unless the caller gives them, for target samples ``y``.
+
+    The registry entry's ``defaults``; for the cluster estimator also ``n_clusters`` from the
+    sample size and the number of target values (:func:`cluster_defaults`).
+    """
+    spec = get_estimator(name)
+    if spec.name != "cluster":
+        return dict(spec.defaults)
+    arr = np.asarray(y)
+    classes = np.unique(arr.reshape(arr.shape[0], -1), axis=0).shape[0] if arr.ndim else 1
+    return {**spec.defaults, **cluster_defaults(arr.shape[0] if arr.ndim else 1, classes)}
 
 
 def gaussian_estimator(x1: Any, x2: Any, y: Any, *, base: float | str = 2,
