@@ -29,13 +29,15 @@ from .contrastive_objective import ContrastiveObjective
 from .critics import BilinearCritic, ConcatCritic, SeparableCritic, make_critic
 from .estimate import BoundCeilingWarning, MIEstimate, estimate_mi
 from .factorcl import FactorCL, fit_factorcl
+from .factorcl_objective import FactorCLSSLObjective, FactorCLSupObjective
 from .fit import encode_arrays, fit_objective
 from .graph import IBGraph, Latent, Observed
 from .presets import PRESETS, compile_objective
 from .probe import ProbeResult, embedding_plot, linear_probe
 
 __all__ = [
-    "BindModel", "ClipLoss", "ContrastiveObjective", "FactorCL", "SigLipLoss",
+    "BindModel", "ClipLoss", "ContrastiveObjective", "FactorCL", "FactorCLSSLObjective",
+    "FactorCLSupObjective", "SigLipLoss",
     "barlow_twins_loss", "clip_loss", "fit_bind", "fit_factorcl", "multi_positive_clip_loss",
     "nt_xent_loss", "siglip_loss", "supcon_loss",
     "BOUNDS", "BilinearCritic", "BoundCeilingWarning", "CLUB", "ConcatCritic", "DV", "IBGraph",

@@ -53,7 +53,8 @@ class FactorCL(nn.Module):
     Parameters
     ----------
     dims : (int, int)
-        Feature counts of ``x1`` and ``x2`` (vectors; flatten other shapes first).
+        Feature counts of ``x1`` and ``x2`` (vectors; flatten other shapes first), or with
+        ``encoders=False`` the widths of the features the caller's encoders give.
     n_classes : int, optional
         Number of label values, needed for ``mode="sup"``.
     mode : {"sup", "ssl"}
@@ -62,11 +63,15 @@ class FactorCL(nn.Module):
     hidden : sequence of int, default (128,)
         Hidden widths of encoders, heads and critics.
     critic : {"separable", "bilinear", "concat"}, default "separable"
+    encoders : bool, default True
+        Build an MLP encoder per modality. With False the heads read features encoded
+        elsewhere (a fusion model's per-modality embeddings): use :meth:`heads`,
+        :meth:`factor_terms` and :meth:`factor_critic_loss` on them.
     """
 
     def __init__(self, dims: Sequence[int], n_classes: int | None = None, *, mode: str = "sup",
                  feat_dim: int = 32, hidden: Sequence[int] = (128,),
-                 critic: str = "separable") -> None:
+                 critic: str = "separable", encoders: bool = True) -> None:
         super().__init__()
         self.mode = check_choice(mode, "mode", MODES)
         if len(dims) != 2:
@@ -80,11 +85,13 @@ class FactorCL(nn.Module):
         self.dims = (d1, d2)
         self.feat_dim = f
         kw = {"critic": critic, "hidden": hidden}
-        self.encoders = nn.ModuleList([mlp(d1, f, hidden), mlp(d2, f, hidden)])
-        self.shared_heads = nn.ModuleList([mlp(f, f, hidden), mlp(f, f, hidden)])
-        self.unique_heads = nn.ModuleList([mlp(f, f, hidden), mlp(f, f, hidden)])
+        self.encoders = (nn.ModuleList([mlp(d1, f, hidden), mlp(d2, f, hidden)]) if encoders
+                         else None)
+        h1, h2 = (f, f) if encoders else (d1, d2)
+        self.shared_heads = nn.ModuleList([mlp(h1, f, hidden), mlp(h2, f, hidden)])
+        self.unique_heads = nn.ModuleList([mlp(h1, f, hidden), mlp(h2, f, hidden)])
         y_dim = self.n_classes if self.mode == "sup" else f
-        cond = 0 if self.mode == "sup" else 2 * f
+        cond = 0 if self.mode == "sup" else h1 + h2
         self.nce_shared = InfoNCE(f, f, **kw)
         self.club_shared_given_y = NCECLUB(f, f, cond_dim=cond, **kw)
         self.nce_unique_y = nn.ModuleList([InfoNCE(f, y_dim, **kw), InfoNCE(f, y_dim, **kw)])
@@ -102,12 +109,19 @@ class FactorCL(nn.Module):
 
     def factors(self, x1: Tensor, x2: Tensor) -> dict[str, Tensor]:
         """The four factor embeddings ``z1s, z2s, z1u, z2u`` (and encoder features ``h1, h2``)."""
+        if self.encoders is None:
+            raise InvalidInputError("this FactorCL has no encoders (encoders=False): pass "
+                                    "encoded features to heads()")
         h = [enc(self._check(x, i)) for i, (enc, x) in enumerate(zip(self.encoders, (x1, x2),
                                                                         strict=True))]
+        return self.heads(h[0], h[1])
+
+    def heads(self, h1: Tensor, h2: Tensor) -> dict[str, Tensor]:
+        """The factor embeddings of encoder features ``h1, h2`` (returned with them)."""
         return {
-            "h1": h[0], "h2": h[1],
-            "z1s": self.shared_heads[0](h[0]), "z2s": self.shared_heads[1](h[1]),
-            "z1u": self.unique_heads[0](h[0]), "z2u": self.unique_heads[1](h[1]),
+            "h1": h1, "h2": h2,
+            "z1s": self.shared_heads[0](h1), "z2s": self.shared_heads[1](h2),
+            "z1u": self.unique_heads[0](h1), "z2u": self.unique_heads[1](h2),
         }
 
     @torch.no_grad()
@@ -116,37 +130,46 @@ class FactorCL(nn.Module):
         z = self.factors(x1, x2)
         return torch.cat([z["z1s"], z["z1u"], z["z2s"], z["z2u"]], dim=1)
 
-    def _conditions(self, x1: Tensor, x2: Tensor, y: Tensor | None,
-                    views: tuple[Tensor, Tensor] | None
-                    ) -> tuple[Tensor, list[Tensor], dict[str, Tensor] | None]:
-        """(condition c, the two 'label' targets for I(Ziu; Y), augmented factors or None)."""
+    def _conditions(self, z: dict[str, Tensor], y: Tensor | None,
+                    z_views: dict[str, Tensor] | None) -> tuple[Tensor, list[Tensor]]:
+        """(condition c, the two 'label' targets for I(Ziu; Y))."""
+        n = z["h1"].shape[0]
         if self.mode == "sup":
-            if not isinstance(y, Tensor) or y.shape != (x1.shape[0],) or y.is_floating_point():
-                raise InvalidInputError(
-                    f"FactorCL-SUP needs integer labels y of shape ({x1.shape[0]},)")
+            if not isinstance(y, Tensor) or y.shape != (n,) or y.is_floating_point():
+                raise InvalidInputError(f"FactorCL-SUP needs integer labels y of shape ({n},)")
             if int(y.min()) < 0 or int(y.max()) >= self.n_classes:
                 raise InvalidInputError(f"labels must lie in [0, {self.n_classes}); got "
                                         f"[{int(y.min())}, {int(y.max())}]")
-            onehot = nn.functional.one_hot(y, self.n_classes).to(x1.dtype)
-            return y, [onehot, onehot], None
-        if views is None:
+            onehot = nn.functional.one_hot(y, self.n_classes).to(z["h1"].dtype)
+            return y, [onehot, onehot]
+        if z_views is None:
             raise InvalidInputError("FactorCL-SSL needs augmented views (x1_aug, x2_aug)")
-        za = self.factors(*views)
-        c = torch.cat([za["h1"], za["h2"]], dim=1).detach()
-        return c, [za["z1u"], za["z2u"]], za
+        c = torch.cat([z_views["h1"], z_views["h2"]], dim=1).detach()
+        return c, [z_views["z1u"], z_views["z2u"]]
 
     def terms(self, x1: Tensor, x2: Tensor, y: Tensor | None = None,
               views: tuple[Tensor, Tensor] | None = None) -> dict[str, Tensor]:
         """Every bound's value in nats, and ``loss``, the signed sum to minimise."""
         z = self.factors(x1, x2)
-        c, targets, _ = self._conditions(x1, x2, y, views)
+        return self.factor_terms(z, y, None if views is None else self.factors(*views))
+
+    def factor_terms(self, z: dict[str, Tensor], y: Tensor | None = None,
+                     z_views: dict[str, Tensor] | None = None) -> dict[str, Tensor]:
+        """:meth:`terms` from factors (:meth:`heads`) of the batch and, for SSL, of its
+        augmented views. In a batch where every label occurs once (a small last batch) the
+        same-label negatives the conditional terms need do not exist: they are 0 there."""
+        c, targets = self._conditions(z, y, z_views)
+        cond = _has_same_label_pairs(c)
+        zero = z["z1s"].new_zeros(())
         t = {
             "nce_shared": self.nce_shared(z["z1s"], z["z2s"]),
-            "club_shared_given_y": self.club_shared_given_y(z["z1s"], z["z2s"], c),
+            "club_shared_given_y": (self.club_shared_given_y(z["z1s"], z["z2s"], c) if cond
+                                    else zero),
             "nce_unique1_y": self.nce_unique_y[0](z["z1u"], targets[0]),
             "nce_unique2_y": self.nce_unique_y[1](z["z2u"], targets[1]),
             "club_unique": self.club_unique(z["z1u"], z["z2u"]),
-            "nce_unique_given_y": self.nce_unique_given_y(z["z1u"], z["z2u"], c),
+            "nce_unique_given_y": (self.nce_unique_given_y(z["z1u"], z["z2u"], c) if cond
+                                   else zero),
         }
         shared = t["nce_shared"] - t["club_shared_given_y"]
         unique = (t["nce_unique1_y"] + t["nce_unique2_y"] - 2 * t["club_unique"]
@@ -159,9 +182,19 @@ class FactorCL(nn.Module):
         """InfoNCE learning loss of the two NCE-CLUB critics, on detached factors."""
         with torch.no_grad():
             z = self.factors(x1, x2)
-            c, _, _ = self._conditions(x1, x2, y, views)
-        return (self.club_shared_given_y.learning_loss(z["z1s"], z["z2s"], c)
-                + self.club_unique.learning_loss(z["z1u"], z["z2u"]))
+            za = None if views is None else self.factors(*views)
+        return self.factor_critic_loss(z, y, za)
+
+    def factor_critic_loss(self, z: dict[str, Tensor], y: Tensor | None = None,
+                           z_views: dict[str, Tensor] | None = None) -> Tensor:
+        """:meth:`critic_loss` from factors; they are detached here."""
+        z = {k: v.detach() for k, v in z.items()}
+        with torch.no_grad():
+            c, _ = self._conditions(z, y, z_views)
+        loss = self.club_unique.learning_loss(z["z1u"], z["z2u"])
+        if _has_same_label_pairs(c):
+            loss = loss + self.club_shared_given_y.learning_loss(z["z1s"], z["z2s"], c)
+        return loss
 
     def critic_parameters(self) -> list[nn.Parameter]:
         """Parameters of the NCE-CLUB critics (their own optimiser group)."""
@@ -171,6 +204,12 @@ class FactorCL(nn.Module):
         """Everything but the NCE-CLUB critics."""
         skip = {id(p) for p in self.critic_parameters()}
         return [p for p in self.parameters() if id(p) not in skip]
+
+
+def _has_same_label_pairs(c: Tensor) -> bool:
+    """Whether a condition admits conditional negatives: a float condition always does;
+    labels do when some label occurs twice."""
+    return c.is_floating_point() or int(torch.unique(c).numel()) < int(c.numel())
 
 
 def fit_factorcl(model: FactorCL, x1: np.ndarray, x2: np.ndarray, y: np.ndarray | None = None,

@@ -106,18 +106,55 @@ def predictions(output: Any, output_key: str = "logits") -> torch.Tensor:
     return output
 
 
+#: Key of the main target when a batch's target is a dict that also holds extra targets.
+MAIN_TARGET = "target"
+
+
+def main_target(target: Any) -> Any:
+    """The main target of a batch: ``target["target"]`` of a dict of targets (the main one and
+    the extra ones an objective reads, see :attr:`Objective.extra_targets`), else ``target``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> main_target({"target": torch.tensor([1, 0]), "digit": torch.tensor([3, 4])}).tolist()
+    [1, 0]
+    """
+    if isinstance(target, Mapping):
+        if MAIN_TARGET not in target:
+            raise InvalidInputError(
+                f"A dict of targets must hold the main target under {MAIN_TARGET!r}; its keys "
+                f"are {sorted(target)}."
+            )
+        return target[MAIN_TARGET]
+    return target
+
+
 _REGISTRY: dict[str, type[Objective]] = {}
 
 
 class Objective(nn.Module, metaclass=ABCMeta):
     """Base of registered objectives: subclass, set ``name`` and ``description``, implement
     :meth:`forward`; list the named terms it returns besides ``"loss"`` in :attr:`term_names`
-    so that every epoch logs them (train and validation)."""
+    so that every epoch logs them (train and validation).
+
+    Two optional hooks: :meth:`setup` builds what depends on the model (called once by
+    :class:`~interplay.training.Task`); :meth:`auxiliary_parameters` and
+    :meth:`auxiliary_loss` give parameters that the total loss must not train (FactorCL's
+    NCE-CLUB critics) their own optimiser, which the trainer steps
+    :attr:`auxiliary_steps` times after each main step.
+    """
 
     name: ClassVar[str]
     description: ClassVar[str]
     #: Names of the terms :meth:`forward` returns besides ``"loss"``.
     term_names: tuple[str, ...] = ()
+    #: Steps of the auxiliary optimiser per batch (when there are auxiliary parameters).
+    auxiliary_steps: int = 1
+    #: Targets of the dataset, besides the main one, that :meth:`forward` reads. When it names
+    #: any, each batch's target is a dict ``{"target": main, name: tensor, ...}`` (``interplay
+    #: train`` builds it on the same split, and calls :meth:`bind_targets` first).
+    extra_targets: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -128,6 +165,31 @@ class Objective(nn.Module, metaclass=ABCMeta):
     def forward(self, output: Any, batch: Mapping[str, torch.Tensor],
                 target: Any) -> dict[str, torch.Tensor]:
         """``{"loss": total, name: term, ...}`` for one batch."""
+
+    def setup(self, model: nn.Module) -> None:
+        """Bind to the model the task trains (called once, before any optimiser exists):
+        check that the objective fits it and build modules that depend on it. Default: none."""
+
+    def bind_targets(self, classes: Mapping[str, int]) -> None:
+        """Learn, before :meth:`setup`, the number of classes of each of :attr:`extra_targets`
+        (``interplay train`` reads them from the data). Default: nothing to learn."""
+
+    def on_epoch_start(self, epoch: int) -> None:
+        """Called by the task before each training epoch (0-based ``epoch``; also after a
+        resume, so a schedule over epochs keeps no state of its own). Default: none."""
+
+    def auxiliary_parameters(self) -> list[nn.Parameter]:
+        """Parameters trained only by :meth:`auxiliary_loss`, with their own optimiser; the
+        main optimiser and gradient clipping leave them alone. Default: none."""
+        return []
+
+    def auxiliary_loss(self, output: Any, batch: Mapping[str, torch.Tensor],
+                       target: Any) -> torch.Tensor:
+        """Loss of the auxiliary parameters on the batch the main step just used (``output``
+        detached). Called only when :meth:`auxiliary_parameters` lists some."""
+        raise InvalidInputError(
+            f"objective {type(self).__name__} lists auxiliary parameters but defines no "
+            "auxiliary_loss to train them.")
 
 
 class SupervisedObjective(Objective):
@@ -190,6 +252,7 @@ class SupervisedObjective(Objective):
     def forward(self, output: Any, batch: Mapping[str, torch.Tensor],
                 target: Any) -> dict[str, torch.Tensor]:
         pred = predictions(output, self.output_key)
+        target = main_target(target)
         if len(self._losses) == 1:
             _, fn, builtin, weight = self._losses[0]
             value = fn(pred if builtin else output, target)

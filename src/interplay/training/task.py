@@ -9,6 +9,7 @@ and the optimiser step, which is where a :class:`~interplay.balance.Balancer` ac
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,8 +22,10 @@ from ..models.output import ModelOutput
 from .objective import (
     METRICS,
     LossFn,
+    Objective,
     ObjectiveFn,
     SupervisedObjective,
+    main_target,
     predictions,
     resolve_loss,
 )
@@ -112,6 +115,11 @@ class Task(nn.Module):
                 f"got {type(objective).__name__}."
             )
         self.objective = objective  # an nn.Module objective is registered as a sub-module
+        if isinstance(objective, Objective):
+            objective.setup(model)
+        self._auxiliary = (objective.auxiliary_parameters()
+                           if isinstance(objective, Objective) else [])
+        self._aux_batch: tuple[Any, dict[str, torch.Tensor], Any] | None = None
         if balancer is not None and not isinstance(balancer, Balancer):
             raise InvalidInputError(
                 f"`balancer` must be an interplay Balancer (see interplay.balance."
@@ -179,7 +187,14 @@ class Task(nn.Module):
         names = [f"gradnorm_{m}" for m in self._curve_modalities]
         if self.balancer is not None:
             names += list(self.balancer.step_names)
+        if self._auxiliary:
+            names.append("auxiliary_loss")
         return names
+
+    def auxiliary_parameters(self) -> list[nn.Parameter]:
+        """The objective's auxiliary parameters (their own optimiser; see
+        :meth:`auxiliary_step`)."""
+        return list(self._auxiliary)
 
     def predictions(self, output: Any) -> torch.Tensor:
         """The prediction tensor inside a model output."""
@@ -212,7 +227,8 @@ class Task(nn.Module):
                 f"{sorted(terms) if isinstance(terms, Mapping) else type(terms).__name__}."
             )
         loss = terms["loss"]
-        extra = (self.balancer.extra_terms(output, batch, target)
+        main = main_target(target)  # only the objective reads the extra targets
+        extra = (self.balancer.extra_terms(output, batch, main)
                  if self.balancer is not None else {})
         for value in extra.values():
             loss = loss + value
@@ -227,14 +243,16 @@ class Task(nn.Module):
                 f"The objective and the balancer both return terms named {sorted(clash)}."
             )
         self._live_terms = {**named, **extra} if self.training else {}
+        if self._auxiliary and self.training:
+            self._aux_batch = (_detached(output), batch, target)
         result.update({k: v.detach() for k, v in {**named, **extra}.items()})
         if self.balancer is not None:
             with torch.no_grad():
                 result.update({k: torch.as_tensor(v).detach() for k, v in
-                               self.balancer.metrics(output, batch, target).items()})
+                               self.balancer.metrics(output, batch, main).items()})
         if self._metrics:
             with torch.no_grad():
-                self._add_metrics(result, output, target, mask)
+                self._add_metrics(result, output, main, mask)
         return result
 
     def _add_metrics(self, result: dict[str, torch.Tensor], output: Any, target: Any,
@@ -274,13 +292,31 @@ class Task(nn.Module):
                                        else torch.zeros(()))
         return {k: torch.as_tensor(v, dtype=torch.float64) for k, v in logged.items()}
 
+    def auxiliary_step(self, optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+        """Train the objective's auxiliary parameters on the last training batch: its
+        :attr:`~interplay.training.objective.Objective.auxiliary_steps` steps of
+        ``objective.auxiliary_loss`` with ``optimizer``. Returns the last loss (detached)."""
+        if self._aux_batch is None:
+            raise InvalidInputError("auxiliary_step needs a training forward pass first.")
+        output, batch, target = self._aux_batch
+        self._aux_batch = None
+        loss = torch.zeros(())
+        for _ in range(self.objective.auxiliary_steps):
+            optimizer.zero_grad(set_to_none=True)
+            loss = self.objective.auxiliary_loss(output, batch, target)
+            loss.backward()
+            optimizer.step()
+        return {"auxiliary_loss": loss.detach().to(torch.float64)}
+
     def before_optimizer_step(self) -> None:
         """Balancer hook after gradient clipping."""
         if self.balancer is not None:
             self.balancer.before_optimizer_step(self._groups or self.balancer.groups)
 
     def on_epoch_start(self, epoch: int) -> None:
-        """Balancer hook before each training epoch."""
+        """Objective and balancer hooks before each training epoch."""
+        if isinstance(self.objective, Objective):
+            self.objective.on_epoch_start(epoch)
         if self.balancer is not None:
             self.balancer.on_epoch_start(epoch)
 
@@ -289,3 +325,19 @@ class Task(nn.Module):
         if self.balancer is None:
             return {}
         return {k: float(v) for k, v in self.balancer.on_epoch_end(epoch, logs).items()}
+
+
+def _detached(output: Any) -> Any:
+    """A model output with every tensor detached (what an auxiliary step may read)."""
+    if isinstance(output, torch.Tensor):
+        return output.detach()
+    if isinstance(output, ModelOutput):
+        latents = (None if output.latents is None else
+                   {k: (m.detach(), v.detach()) for k, (m, v) in output.latents.items()})
+        return dataclasses.replace(
+            output, logits=output.logits.detach(),
+            embeddings={k: v.detach() for k, v in output.embeddings.items()},
+            fused=None if output.fused is None else output.fused.detach(), latents=latents)
+    if isinstance(output, Mapping):
+        return {k: v.detach() if isinstance(v, torch.Tensor) else v for k, v in output.items()}
+    return output

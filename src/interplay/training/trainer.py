@@ -211,9 +211,9 @@ class Trainer:
 
     Notes
     -----
-    Resume is exact: a checkpoint holds the task, optimizer and scheduler states, the
-    Python/NumPy/torch generator states, the best weights so far and the epoch; the shuffling
-    order is a function of the seed and the epoch. An interrupted run resumed with
+    Resume is exact: a checkpoint holds the task, optimizer (and auxiliary optimizer) and
+    scheduler states, the Python/NumPy/torch generator states, the best weights so far and the
+    epoch; the shuffling order is a function of the seed and the epoch. An interrupted run resumed with
     ``fit(..., resume=True)`` restarts from its last completed epoch and, on the same hardware and
     software, ends with bitwise the same parameters as an uninterrupted run.
 
@@ -370,16 +370,19 @@ class Trainer:
     # ------------------------------------------------------------------------- epochs
     def _run_epoch(self, model: nn.Module, task: Task, loader: Iterable[Any], ctx: DistContext,
                    device: torch.device, opt: torch.optim.Optimizer | None,
-                   bar: _Progress | None) -> dict[str, float]:
+                   bar: _Progress | None,
+                   aux_opt: torch.optim.Optimizer | None = None) -> dict[str, float]:
         """One pass over ``loader``; trains when ``opt`` is given. Returns sample means.
 
         ``model`` is ``task`` or its DDP wrapper. A training step is forward, the task's
         backward (its balancer's, if any), the balancer's after-backward hook, gradient
-        clipping, its before-step hook, and the optimiser step.
+        clipping, its before-step hook, the optimiser step, and then the objective's auxiliary
+        steps with ``aux_opt`` (when it has auxiliary parameters).
         """
         values: dict[str, list[torch.Tensor]] = {}
         sizes: list[int] = []
-        params = [p for p in model.parameters() if p.requires_grad]
+        aux = {id(p) for p in task.auxiliary_parameters()}
+        params = [p for p in model.parameters() if p.requires_grad and id(p) not in aux]
         for inputs, target in loader:
             inputs, target = to_device(inputs, device), to_device(target, device)
             out = model(inputs, target)
@@ -391,6 +394,8 @@ class Trainer:
                     torch.nn.utils.clip_grad_norm_(params, self.grad_clip_norm)
                 task.before_optimizer_step()
                 opt.step()
+                if aux_opt is not None:
+                    out = {**out, **task.auxiliary_step(aux_opt)}
             sizes.append(batch_size_of(inputs, target))
             for key, value in out.items():
                 values.setdefault(key, []).append(value.detach())
@@ -486,7 +491,12 @@ class Trainer:
         config = {**self.config(), "world_size": ctx.world_size}
         seed_everything(self.seed)
         task.to(device)
-        opt = self._make_optimizer([p for p in task.parameters() if p.requires_grad])
+        # the objective's auxiliary parameters (e.g. FactorCL's critics) get their own optimiser
+        aux_params = task.auxiliary_parameters()
+        aux = {id(p) for p in aux_params}
+        opt = self._make_optimizer([p for p in task.parameters()
+                                    if p.requires_grad and id(p) not in aux])
+        aux_opt = self._make_optimizer(aux_params) if aux_params else None
         sched = self._make_scheduler(opt)
 
         history: list[dict[str, float]] = []
@@ -512,6 +522,8 @@ class Trainer:
                     f"The checkpoint {latest} does not fit this task's model: {exc}"
                 ) from exc
             opt.load_state_dict(state["optimizer"])
+            if aux_opt is not None:
+                aux_opt.load_state_dict(state["auxiliary_optimizer"])
             if sched is not None:
                 sched.load_state_dict(state["scheduler"])
             restore_rng_state(state["rng"])
@@ -528,6 +540,11 @@ class Trainer:
                     f"balancer {task.balancer.name!r} computes per-loss gradients with "
                     "torch.autograd.grad, which DistributedDataParallel does not synchronise; "
                     "train it in one process."
+                )
+            if aux_opt is not None:
+                raise InvalidInputError(
+                    "the objective trains auxiliary parameters with their own optimiser, which "
+                    "DistributedDataParallel does not synchronise; train it in one process."
                 )
             ids = [device.index] if device.type == "cuda" else None
             model = DistributedDataParallel(task, device_ids=ids)
@@ -549,7 +566,8 @@ class Trainer:
                 task.train()
                 task.on_epoch_start(epoch)
                 row: dict[str, float] = {"epoch": epoch + 1}
-                train = self._run_epoch(model, task, train_loader, ctx, device, opt, bar)
+                train = self._run_epoch(model, task, train_loader, ctx, device, opt, bar,
+                                        aux_opt)
                 if not math.isfinite(train["loss"]):
                     raise ConvergenceError(
                         f"The training loss became {train['loss']} in epoch {epoch + 1}; "
@@ -585,6 +603,8 @@ class Trainer:
                         save_checkpoint(
                             self.checkpoint_dir / f"epoch-{epoch + 1:04d}",
                             {"task": task.state_dict(), "optimizer": opt.state_dict(),
+                             "auxiliary_optimizer": {} if aux_opt is None
+                             else aux_opt.state_dict(),
                              "scheduler": {} if sched is None else sched.state_dict(),
                              "rng": capture_rng_state(), "best_task": best_state or {}},
                             {"epoch": epoch + 1, "history": history, "best_score": best_score,
