@@ -471,12 +471,10 @@ def test_k64_reaches_a_certified_gap() -> None:
     assert min(r.atoms.values()) >= 0.0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect (found by test_identities_hold, seed 1099; present before the 2026-12-07 "
-    "round): when the minimiser puts zero mass on allowed cells the dual optimum is not "
-    "attained and the interior-point iterates stall at a 0.074-bit gap; the value itself is "
-    "right (checked by a grid over the one free parameter)"))
 def test_a_boundary_optimum_is_certified() -> None:
+    """Found by test_identities_hold (seed 1099): the minimiser empties two allowed cells, and
+    the interior-point iterates stalled at a 0.074-bit gap. The small-block path certifies it:
+    its fitted dual meets the binding constraints, with slack on the emptied cells."""
     p = np.zeros((2, 2, 2))
     p[0, 1, 0], p[0, 1, 1] = 0.17069068503595555, 0.7710815262912367
     p[1, 0, 1] = 0.05822778867280777

@@ -45,6 +45,7 @@ from ..._threads import small_work
 from ..._validation import check_choice, check_float, check_int, check_pmf
 from ...exceptions import ConvergenceError, ConvergenceWarning, InvalidInputError
 from .base import RedundancyMeasure
+from .broja_small import SMALL_COORDINATES, SMALL_ENTRIES, Structure, solve_small
 from .result import SolverDiagnostics
 
 linalg = lazy_module("scipy.linalg")
@@ -68,6 +69,7 @@ _ROWS = 256  # rows of the preconditioner scaled and rounded to float32 at a tim
 _STALL = 4  # Sinkhorn stops when this many sweeps did not halve its marginal error
 _MAX_STEP_FLOPS = 2e11  # refused beyond: minutes per Newton step (k = 64 needs 3e10)
 _DENSE_UP_TO = 256  # (k1 + k2) * ky up to which the Newton system is factorised whole
+_DENSE_TARGETS = 64  # target values up to which blocks are found by dense products
 
 
 class BROJA(RedundancyMeasure):
@@ -146,65 +148,74 @@ def solve_broja(p: np.ndarray, tol: float, max_iter: int) -> dict[str, Any]:
     Returns a dict with the primal objective ``sum q log q(y|x1,x2)`` (nats), the certified
     gap, residuals, iterations, a message and the coupling ``q`` (shape of ``p``).
 
-    Only entries with ``p(x1, y) > 0`` and ``p(x2, y) > 0`` can carry mass in ``Delta_p``.
-    They fall into independent blocks: two entries interact when they share a cell
-    ``(x1, x2)`` (the objective) or a marginal entry ``(x1, y)`` or ``(x2, y)`` (the
-    constraints). Each block is its own BROJA problem, scaled by its mass, so the optimum, the
-    certified gap and the coupling are mass-weighted sums over blocks. A block with a single
-    value of X1, X2 or Y has a single feasible point (``q = p``) and needs no solve: under
-    COPY every block is one entry.
+    Only entries with ``p(x1, y) > 0`` and ``p(x2, y) > 0`` can carry mass in ``Delta_p``;
+    for one ``y`` they form all pairs of its rows and columns, so two target values interact
+    exactly when they share a cell ``(x1, x2)`` (the objective couples them there). The
+    target values thus fall into independent blocks, each its own BROJA problem, scaled by
+    its mass: the optimum, the certified gap and the coupling are mass-weighted sums over
+    blocks. A block with a single value of X1, X2 or Y has a single feasible point (``q =
+    p``), or ``q = p`` among its optima, and needs no solve: under COPY every block is one
+    target value. Small blocks (the logic gates) are solved in the feasible set's own
+    coordinates (:mod:`.broja_small`), the others by the interior-point method.
     """
+    p1, p2 = p.sum(axis=1), p.sum(axis=0)
+    m1, m2 = p1 > 0, p2 > 0
+    label, n_blocks = _target_blocks(p, m1, m2)
     q = np.zeros(p.shape)
-    entries, block_of, n_blocks = _blocks(p)
-    mass = np.bincount(block_of, weights=p[entries], minlength=n_blocks)
-    # a block spanning a single value of X1, X2 or Y has q = p as its only (or an) optimum
-    single = np.zeros(n_blocks, dtype=bool)
-    for axis_index in entries:
-        lo = np.full(n_blocks, np.iinfo(np.int64).max)
-        hi = np.full(n_blocks, -1)
-        np.minimum.at(lo, block_of, axis_index)
-        np.maximum.at(hi, block_of, axis_index)
-        single |= lo == hi
-    trivial = single[block_of]
-    q[tuple(e[trivial] for e in entries)] = p[tuple(e[trivial] for e in entries)]
-    hard = np.flatnonzero(~single)
-    structured = _check_memory([_block_shape(entries, block_of == b) for b in hard]) \
-        if hard.size else True
+    present = label >= 0
+    count = np.bincount(label[present], minlength=n_blocks)
+    alone = present.copy()
+    alone[present] = count[label[present]] == 1
+    # a lone target value: every cell of the block has q(y | cell) = 1, for any coupling
+    q[:, :, alone] = p[:, :, alone]
+    groups = []
+    if n_blocks > int(alone.sum()):
+        order = np.argsort(label, kind="stable")[int((~present).sum()):]
+        groups = [g for g in np.split(order, np.cumsum(count)[:-1]) if g.size > 1]
+    primal = 0.0
+    hard = []
+    for ys in groups:
+        rows, cols = m1[:, ys].any(axis=1).nonzero()[0], m2[:, ys].any(axis=1).nonzero()[0]
+        at = np.ix_(rows, cols, ys)
+        sub = p[at]
+        if rows.size == 1 or cols.size == 1:
+            q[at] = sub
+            primal += _neg_conditional_entropy(sub)
+        else:
+            hard.append((at, sub))
+    sizes = [(max(r.size, c.size), min(r.size, c.size), y.size) for (r, c, y), _ in hard]
+    large = [s for s in sizes if not _is_small(*s)]
+    structured = _check_memory(large) if large else True
     gap = presid = dresid = 0.0
     iterations, messages = 0, []
-    for b in hard:
-        inside = block_of == b
-        idx = [np.unique(e[inside]) for e in entries]
-        sub = np.zeros(tuple(i.size for i in idx))
-        local = tuple(np.searchsorted(i, e[inside]) for i, e in zip(idx, entries, strict=True))
-        sub[local] = p[tuple(e[inside] for e in entries)] / mass[b]
+    structures: dict[tuple[Any, ...], Structure] = {}
+    for at, sub in hard:
+        mass = float(sub.sum())
+        sub = sub / mass
         if sub.shape[1] > sub.shape[0]:
             # The dense Newton system has |X2| * |Y| unknowns: put the smaller source second.
             q_t, info = _solve_reduced(
-                np.ascontiguousarray(sub.transpose(1, 0, 2)), tol, max_iter, structured
+                np.ascontiguousarray(sub.transpose(1, 0, 2)), tol, max_iter, structured,
+                structures,
             )
             q_sub = q_t.transpose(1, 0, 2)
         else:
-            q_sub, info = _solve_reduced(sub, tol, max_iter, structured)
-        q[np.ix_(*idx)] += mass[b] * q_sub
-        gap += mass[b] * info["gap"]
-        presid = max(presid, mass[b] * info["primal_residual"])
+            q_sub, info = _solve_reduced(sub, tol, max_iter, structured, structures)
+        q[at] = mass * q_sub
+        primal += mass * info["primal"]
+        gap += mass * info["gap"]
+        presid = max(presid, mass * info["primal_residual"])
         dresid = max(dresid, info["dual_residual"])
         iterations = max(iterations, info["iterations"])
         messages.append(info["message"])
-    if not hard.size:
+    if not hard:
         message = "trivial: Delta_p is a single point"
     elif len(set(messages)) == 1:
         message = messages[0]
     else:
         message = "; ".join(f"{messages.count(m)} blocks {m}" for m in dict.fromkeys(messages))
     if n_blocks > 1:
-        message += f" ({n_blocks} independent blocks, {hard.size} solved)"
-    cell = entries[0] * p.shape[1] + entries[1]
-    q_entry = q[entries]
-    cell_mass = np.bincount(cell, weights=q_entry)[cell]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        primal = float(np.where(q_entry > 0, q_entry * np.log(q_entry / cell_mass), 0.0).sum())
+        message += f" ({n_blocks} independent blocks, {len(hard)} solved)"
     return {
         "primal": primal,
         "gap": gap,
@@ -216,16 +227,43 @@ def solve_broja(p: np.ndarray, tol: float, max_iter: int) -> dict[str, Any]:
     }
 
 
-def _blocks(p: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, int]:
+def _target_blocks(p: np.ndarray, m1: np.ndarray, m2: np.ndarray) -> tuple[np.ndarray, int]:
+    """The independent block of each target value (-1 where ``p(y) = 0``) and their number.
+
+    Target values ``y`` and ``y'`` are linked when they share a row of positive ``p(x1, .)``
+    and a column of positive ``p(x2, .)``: a cell both may use. Up to ``_DENSE_TARGETS``
+    values the links' transitive closure is taken by squaring the small link matrix;
+    beyond, through a sparse graph over the entries (linear in their number).
+    """
+    label = np.full(p.shape[2], -1, dtype=np.intp)
+    ys = (m1.any(axis=0) & m2.any(axis=0)).nonzero()[0]
+    if ys.size > _DENSE_TARGETS:
+        (_, _, y), block, n_blocks = _blocks(m1, m2)
+        label[y] = block
+        return label, n_blocks
+    r, c = m1[:, ys].astype(float), m2[:, ys].astype(float)
+    reach = ((r.T @ r) > 0) & ((c.T @ c) > 0)
+    while True:
+        linked = reach.astype(float)
+        wider = (linked @ linked) > 0
+        if (wider == reach).all():
+            break
+        reach = wider
+    first = reach.argmax(axis=1)  # the smallest target value of each one's block
+    root = first == np.arange(ys.size)
+    label[ys] = (root.cumsum() - 1)[first]
+    return label, int(root.sum())
+
+
+def _blocks(m1: np.ndarray, m2: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, int]:
     """The entries ``(x1, x2, y)`` that can carry mass, the independent block of each, and the
-    number of blocks.
+    number of blocks, for the supports ``m1 = p(x1, y) > 0`` and ``m2 = p(x2, y) > 0``.
 
     Nodes are the marginal entries ``(x1, y)``, ``(x2, y)`` and the cells ``(x1, x2)``; an
     entry with ``p(x1, y) > 0`` and ``p(x2, y) > 0`` joins its three nodes.
     """
-    k1, k2, ky = p.shape
-    allowed = (p.sum(axis=1) > 0)[:, None, :] & (p.sum(axis=0) > 0)[None, :, :]
-    i, j, y = np.nonzero(allowed)
+    (k1, ky), k2 = m1.shape, m2.shape[0]
+    i, j, y = np.nonzero(m1[:, None, :] & m2[None, :, :])
     cell = (k1 + k2) * ky + i * k2 + j
     nodes = (k1 + k2) * ky + k1 * k2
     graph = sparse.coo_matrix(
@@ -238,10 +276,9 @@ def _blocks(p: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, int]:
     return (i, j, y), block.reshape(-1), used.size
 
 
-def _block_shape(entries: tuple[np.ndarray, ...], inside: np.ndarray) -> tuple[int, int, int]:
-    """``(k1, k2, ky)`` of a block as its solve sees it: the larger source first."""
-    k1, k2, ky = (np.unique(e[inside]).size for e in entries)
-    return max(k1, k2), min(k1, k2), ky
+def _is_small(k1: int, k2: int, ky: int) -> bool:
+    """Whether a dense ``k1 x k2 x ky`` block is certain to take the small-block path."""
+    return k1 * k2 * ky <= SMALL_ENTRIES and (k1 - 1) * (k2 - 1) * ky <= SMALL_COORDINATES
 
 
 def _available_bytes() -> int:
@@ -309,13 +346,44 @@ def _check_memory(shapes: list[tuple[int, int, int]]) -> bool:
 
 
 def _solve_reduced(
-    p: np.ndarray, tol: float, max_iter: int, structured: bool = True
+    p: np.ndarray,
+    tol: float,
+    max_iter: int,
+    structured: bool = True,
+    structures: dict[tuple[Any, ...], Structure] | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
+    """Solve one block ``p`` (a pmf): in the feasible set's coordinates when it is small,
+    else (or when that does not reach ``tol``) by the interior-point method. ``structures``
+    caches the small path's setup by support, for blocks that share one."""
     k1, k2, ky = p.shape
     p1, p2 = p.sum(axis=1), p.sum(axis=0)
     if ky == 1 or k1 == 1 or k2 == 1:
         # A single-valued variable fixes q = p: Delta_p holds one point.
         return p.copy(), _report(p, 0.0, 0, 0.0, 0.0, "trivial: Delta_p is a single point")
+    m1, m2 = p1 > 0, p2 > 0
+    rows, cols = m1.sum(axis=0), m2.sum(axis=0)
+    small = None
+    if (rows * cols).sum() <= SMALL_ENTRIES and ((rows - 1) * (cols - 1)).sum() <= \
+            SMALL_COORDINATES:
+        key = (p.shape, m1.tobytes(), m2.tobytes())
+        structure = structures.get(key) if structures is not None else None
+        if structure is None:
+            structure = Structure(m1, m2)
+            if structures is not None:
+                structures[key] = structure
+        small = solve_small(p1, p2, tol, max_iter, structure)
+        if small[1]["gap"] <= tol:
+            return small
+    q, info = _interior_point(p1, p2, tol, max_iter, structured)
+    if small is not None and small[1]["gap"] < info["gap"]:
+        return small
+    return q, info
+
+
+def _interior_point(
+    p1: np.ndarray, p2: np.ndarray, tol: float, max_iter: int, structured: bool
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """The primal-dual interior-point method on a block with marginals ``p1``, ``p2``."""
     prob = _Problem(p1, p2)
     prob.structured = structured
     state = _PrimalDual(prob)
