@@ -252,10 +252,13 @@ def test_recommendation_json_schema():
     rec = recommend_fusion(profile_interactions(d.x1, d.x2, d.y, progress=False))
     data = json.loads(rec.to_json())
     assert set(data) == {"best", "best_fusion", "separated", "why", "ranking", "shares",
-                         "affinity_source", "notes", "profile"}
+                         "affinity_source", "notes", "profile", "excluded"}
     assert data["best"] == rec.best in data["why"]
     assert [set(r) for r in data["ranking"]] == \
-        [{"name", "score", "interval", "within_noise", "reason", "affinity"}] * len(rec.ranking)
+        [{"name", "score", "interval", "within_noise", "reason", "affinity", "parameters",
+          "train_seconds"}] * len(rec.ranking)
+    assert data["excluded"] == {}
+    assert data["profile"]["modality_dims"] == [1, 1] and data["profile"]["n_classes"] == 2
     assert data["profile"]["estimator"] == "plugin"
 
 

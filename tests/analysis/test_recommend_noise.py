@@ -90,7 +90,7 @@ def test_intervals_contain_the_score_and_the_json_carries_the_evidence():
     data = json.loads(rec.to_json())
     assert {"best", "best_fusion", "separated", "why", "ranking"} <= set(data)
     assert set(data["ranking"][0]) == {"name", "score", "interval", "within_noise", "reason",
-                                       "affinity"}
+                                       "affinity", "parameters", "train_seconds"}
 
 
 def test_calibration_spread_is_the_weighted_sd():

@@ -44,7 +44,7 @@ def test_xor_csv_writes_the_json_schema(tmp_path, xor_csv, capsys):
     data = json.loads(out.read_text())
     assert set(data) == {"kind", "interplay_version", "provenance", "best", "best_fusion",
                          "separated", "why", "ranking", "shares", "affinity_source", "notes",
-                         "profile", "data", "columns"}
+                         "profile", "data", "columns", "excluded"}
     assert data["kind"] == "recommendation" and data["provenance"]["seed"] == 0
     assert data["best"] in SYNERGY_CAPABLE
     assert data["columns"] == {"x1": ["a"], "x2": ["b"], "y": ["label"]}

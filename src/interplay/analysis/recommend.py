@@ -141,6 +141,11 @@ class InteractionProfile(JSONResult):
         cluster estimator the clustering is held fixed (``bootstrap="fixed"``).
     warnings : tuple of str
         Small-sample and other notes of the estimate.
+    modality_dims : pair of int or None
+        Features per sample of X1 and X2 (flattened): what the cost of a candidate model
+        depends on (:func:`recommend_fusion`'s budget).
+    n_classes : int or None
+        Distinct values of a class-label target (None for a numeric target).
     """
 
     shares: dict[str, float]
@@ -151,6 +156,8 @@ class InteractionProfile(JSONResult):
     target: str = "y"
     share_ci: dict[str, tuple[float, float]] | None = None
     warnings: tuple[str, ...] = ()
+    modality_dims: tuple[int, int] | None = None
+    n_classes: int | None = None
 
     @property
     def dominant(self) -> str:
@@ -170,7 +177,8 @@ class InteractionProfile(JSONResult):
             "shares": self.shares, "dominant": self.dominant, "estimator": self.estimator,
             "reason": self.reason, "modalities": list(self.modalities), "target": self.target,
             "share_ci": self.share_ci, "warnings": list(self.warnings),
-            "pid": self.pid.to_dict(),
+            "modality_dims": None if self.modality_dims is None else list(self.modality_dims),
+            "n_classes": self.n_classes, "pid": self.pid.to_dict(),
         })
 
 
@@ -303,10 +311,23 @@ def profile_interactions(
     for w in caught:  # warned once, from here, in their own category
         _warnings.warn(w.message, w.category, stacklevel=2)
     notes = tuple(dict.fromkeys([*result.warnings, *(str(w.message) for w in caught)]))
+    label = get_estimator(chosen).target == "label"
     return InteractionProfile(
         shares=shares_of(result), pid=result, estimator=chosen, reason=reason,
         modalities=names, target=target_name, share_ci=share_ci, warnings=notes,
+        modality_dims=(_width(x1), _width(x2)), n_classes=_n_values(y) if label else None,
     )
+
+
+def _width(x: Any) -> int:
+    """Features per sample of a modality (its sample axis dropped, the rest flattened)."""
+    shape = np.shape(x)
+    return int(np.prod(shape[1:])) if len(shape) > 1 else 1
+
+
+def _n_values(y: Any) -> int:
+    arr = np.asarray(y)
+    return int(np.unique(arr.reshape(arr.shape[0], -1), axis=0).shape[0])
 
 
 def _share_intervals(replicates: Sequence[PIDResult], confidence: float
@@ -582,6 +603,13 @@ class RankedFusion:
     within_noise : bool
         Whether the interval reaches the top-ranked candidate's (the profile does not tell it
         apart from the top).
+    parameters : int or None
+        Parameters of the candidate built for the data's sizes
+        (:func:`~interplay.analysis.fusion_cost.candidate_costs`; None when the sizes are
+        unknown).
+    train_seconds : float or None
+        Its training time estimated from the benchmark's measurements (None: not measured or
+        sizes unknown).
     """
 
     name: str
@@ -590,6 +618,8 @@ class RankedFusion:
     affinity: dict[str, float] = field(default_factory=dict)
     interval: tuple[float, float] = (0.0, 1.0)
     within_noise: bool = False
+    parameters: int | None = None
+    train_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -615,6 +645,8 @@ class Recommendation(JSONResult):
         Whether the profile separates the top-ranked candidate from the others.
     why : str
         Why the pick won, in one sentence.
+    excluded : dict
+        ``{candidate: reason}`` for the candidates left out by the cost budget.
     """
 
     ranking: tuple[RankedFusion, ...]
@@ -625,6 +657,7 @@ class Recommendation(JSONResult):
     recommended: str = ""
     separated: bool = True
     why: str = ""
+    excluded: dict[str, str] = field(default_factory=dict)
 
     @property
     def best(self) -> str:
@@ -661,10 +694,12 @@ class Recommendation(JSONResult):
             "why": self.why,
             "ranking": [{"name": r.name, "score": r.score, "interval": list(r.interval),
                          "within_noise": r.within_noise, "reason": r.reason,
+                         "parameters": r.parameters, "train_seconds": r.train_seconds,
                          "affinity": r.affinity} for r in self.ranking],
             "shares": self.shares,
             "affinity_source": self.affinity_source,
             "notes": list(self.notes),
+            "excluded": self.excluded,
             "profile": None if self.profile is None else self.profile.to_dict(),
         })
 
@@ -693,6 +728,11 @@ def recommend_fusion(
     affinity: FusionAffinity | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
     correct_bias: bool = True,
+    max_params: int | None = None,
+    max_train_seconds: float | None = None,
+    modality_dims: Sequence[int] | None = None,
+    n_classes: int | None = None,
+    n_train: int | None = None,
 ) -> Recommendation:
     """Rank fusions (and the unimodal ensemble) for a dataset, and pick one without over-claiming.
 
@@ -726,6 +766,21 @@ def recommend_fusion(
         that records its alphabet sizes and sample count), lower the synergy by the expected
         plug-in bias :func:`synergy_bias` before forming the shares: on real data with a few
         thousand samples that bias is as large as the synergy estimates themselves.
+    max_params : int, optional
+        Cost budget: candidates whose model (built as ``interplay train`` builds it by default
+        for these modality sizes and classes,
+        :func:`~interplay.analysis.fusion_cost.candidate_costs`) has more parameters are left
+        out, and the recommendation says so (``excluded``).
+    max_train_seconds : float, optional
+        Cost budget: candidates whose training time, measured by the real-data benchmark and
+        scaled to ``n_train`` rows, is longer are left out; a candidate the benchmark did not
+        time is kept, with a note that its time is unavailable.
+    modality_dims : pair of int, optional
+        Features per sample of X1 and X2 (default: the profile's ``modality_dims``).
+    n_classes : int, optional
+        Classes of the target (default: the profile's ``n_classes``).
+    n_train : int, optional
+        Training rows, to scale the measured times (default: the PID's sample count).
 
     Returns
     -------
@@ -735,7 +790,8 @@ def recommend_fusion(
     ------
     InvalidInputError
         On a profile without information (all atoms 0), an empty or repeated candidate list,
-        or a candidate the affinity table does not cover.
+        a candidate the affinity table does not cover, a ``max_params`` without known
+        modality sizes, or a budget that leaves no candidate.
 
     Examples
     --------
@@ -786,6 +842,10 @@ def recommend_fusion(
         share_ci = {**share_ci, "synergy": (max(lo - drop, 0.0), max(hi - drop, 0.0))}
     names = _check_candidates(candidates, aff)
     tol = check_float(tolerance, "tolerance", low=0.0, high=1.0)
+    costs = _costs(names, profile, modality_dims, n_classes, n_train,
+                   need_sizes=max_params is not None)
+    excluded, budget_notes = _apply_budget(costs, max_params, max_train_seconds)
+    names = [f for f in names if f not in excluded]
     w = dict(zip(KINDS, _kinds_of(shares, "profile"), strict=True))
     bounds = _kind_bounds(w, share_ci)
     scores = {f: sum(w[k] * aff.table[f][k] for k in KINDS) for f in names}
@@ -799,7 +859,7 @@ def recommend_fusion(
     ranking = tuple(
         RankedFusion(f, float(scores[f]),
                      facts[f][0] if f in facts else "known only from its calibration",
-                     dict(aff.table[f]), intervals[f], f in close)
+                     dict(aff.table[f]), intervals[f], f in close, *costs[f])
         for f in order)
     pick, separated, why = _pick(ranking, simple)
     notes = () if separated else (
@@ -814,9 +874,79 @@ def recommend_fusion(
     return Recommendation(
         ranking=ranking,
         profile=profile if isinstance(profile, InteractionProfile) else None,
-        shares=dict(shares), affinity_source=aff.source, notes=notes,
-        recommended=pick, separated=separated, why=why,
+        shares=dict(shares), affinity_source=aff.source, notes=notes + budget_notes,
+        recommended=pick, separated=separated, why=why, excluded=excluded,
     )
+
+
+def _costs(names: Sequence[str], profile: Any, modality_dims: Sequence[int] | None,
+           n_classes: int | None, n_train: int | None, need_sizes: bool
+           ) -> dict[str, tuple[int | None, float | None]]:
+    """``{candidate: (parameters, train_seconds)}``; parameters None when the sizes are unknown
+    (an error when ``need_sizes``), seconds None when the benchmark did not time it."""
+    from .fusion_cost import MEASURED_TRAIN_ROWS, MEASURED_TRAIN_SECONDS, candidate_costs
+
+    known = isinstance(profile, InteractionProfile)
+    dims = modality_dims if modality_dims is not None else (
+        profile.modality_dims if known else None)
+    classes = n_classes if n_classes is not None else (profile.n_classes if known else None)
+    pid_result = profile.pid if known else profile if isinstance(profile, PIDResult) else None
+    rows = n_train if n_train is not None else getattr(pid_result, "n_samples", None)
+    if rows is not None:
+        rows = check_int(rows, "n_train", minimum=1)
+    params: dict[str, int | None] = dict.fromkeys(names)
+    if dims is not None and classes is not None:
+        try:
+            built = candidate_costs([f for f in names if f == ENSEMBLE or f in fusion_facts()],
+                                    tuple(dims), classes)
+            params.update({f: c.parameters for f, c in built.items()})
+        except MissingDependencyError:
+            if need_sizes:
+                raise
+    if need_sizes and any(v is None for v in params.values()):
+        missing = [f for f, v in params.items() if v is None]
+        raise InvalidInputError(
+            "`max_params` needs the candidates' parameter counts, which need the modality "
+            "sizes and the number of classes: pass a profile from profile_interactions (a "
+            "class-label target) or `modality_dims` and `n_classes`"
+            + (f"; {', '.join(missing)} cannot be built here" if dims is not None and
+               classes is not None else "") + ".")
+    scale = 1.0 if rows is None else rows / MEASURED_TRAIN_ROWS
+    return {f: (params[f], None if f not in MEASURED_TRAIN_SECONDS else
+                round(MEASURED_TRAIN_SECONDS[f] * scale, 1)) for f in names}
+
+
+def _apply_budget(costs: Mapping[str, tuple[int | None, float | None]],
+                  max_params: int | None, max_train_seconds: float | None
+                  ) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Candidates over the budget with the reason, and the notes the recommendation prints."""
+    from .fusion_cost import TIMING_SOURCE
+
+    limit_p = None if max_params is None else check_int(max_params, "max_params", minimum=1)
+    limit_t = None if max_train_seconds is None else check_float(
+        max_train_seconds, "max_train_seconds", low=0.0, low_open=True)
+    excluded: dict[str, str] = {}
+    for f, (params, seconds) in costs.items():
+        if limit_p is not None and params is not None and params > limit_p:
+            excluded[f] = f"{params:,} parameters > max_params {limit_p:,}"
+        elif limit_t is not None and seconds is not None and seconds > limit_t:
+            excluded[f] = f"about {seconds:g} s of training > max_train_seconds {limit_t:g}"
+    if len(excluded) == len(costs):
+        cheapest = min(costs, key=lambda f: (costs[f][0] or 0, costs[f][1] or 0.0))
+        raise InvalidInputError(
+            "the cost budget leaves no candidate: every one is over it ("
+            + "; ".join(f"{f}: {why}" for f, why in excluded.items())
+            + f"). The cheapest is {cheapest}; raise the budget.")
+    notes: tuple[str, ...] = ()
+    if excluded:
+        notes += ("left out by the cost budget: "
+                  + "; ".join(f"{f} ({why})" for f, why in excluded.items()) + ".",)
+    if limit_t is not None:
+        untimed = [f for f, (_, s) in costs.items() if s is None]
+        notes += (f"training times: {TIMING_SOURCE}"
+                  + (f"; unavailable for {', '.join(untimed)} (kept)" if untimed else "")
+                  + ".",)
+    return excluded, notes
 
 
 def _kind_bounds(w: Mapping[str, float], share_ci: Mapping[str, Sequence[float]] | None

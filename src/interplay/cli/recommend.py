@@ -51,7 +51,8 @@ HELP = (
     "  interplay recommend data.csv --x1 a --x2 b --y label --json rec.json\n"
     "  interplay recommend mfeat --x1 fou --x2 kar --y digit\n"
     "  interplay recommend arrays.npz --x1 emb1 --x2 emb2 --y y --candidates early,tensor\n"
-    "  interplay recommend joint.npy\n\n"
+    "  interplay recommend joint.npy\n"
+    "  interplay recommend mfeat --x1 fou --x2 kar --y digit --max-params 20000\n\n"
     "Bad input gives a message and exit status 2; nothing is written then."
 )
 
@@ -96,6 +97,19 @@ def recommend_command(
         typer.Option("--candidates", show_default=False,
                      help="Fusions to rank, comma-separated (default: all calibrated ones)."),
     ] = None,
+    max_params: Annotated[
+        int | None,
+        typer.Option("--max-params", show_default=False,
+                     help="Cost budget: leave out candidates with more parameters (counted on "
+                          "the model `interplay train` builds by default for these sizes).")
+    ] = None,
+    max_train_seconds: Annotated[
+        float | None,
+        typer.Option("--max-train-seconds", show_default=False,
+                     help="Cost budget: leave out candidates whose training time, measured by "
+                          "the model-selection benchmark and scaled to the data's rows, is "
+                          "longer.")
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of k-means and the bootstrap.")
                     ] = DEFAULT_SEED,
     json_out: Annotated[
@@ -130,7 +144,8 @@ def recommend_command(
             data, example, {"--x1": x1, "--x2": x2, "--y": y}, estimator=estimator,
             method=method, clusters=clusters, components=components, bootstrap=bootstrap,
             seed=seed, progress=progress)
-    rec = recommend_fusion(profile, names)
+    rec = recommend_fusion(profile, names, max_params=max_params,
+                           max_train_seconds=max_train_seconds)
     if json_out is not None:
         payload = stamped(
             "recommendation",
@@ -138,7 +153,8 @@ def recommend_command(
              "columns": None if roles is None else
              {"x1": roles["--x1"], "x2": roles["--x2"], "y": roles["--y"]}},
             provenance={"data": source, "seed": seed, "estimator": estimator,
-                        "settings": {"method": method,
+                        "settings": {"method": method, "max_params": max_params,
+                                     "max_train_seconds": max_train_seconds,
                                      "clusters": (profile.pid.settings or {}).get("n_clusters", clusters),
                                      "components": components, "bootstrap": bootstrap}})
         write_json_atomically(json_out, json.dumps(payload, indent=2))
@@ -197,13 +213,17 @@ def _print(rec: Recommendation, profile: InteractionProfile, source: str,
     console.print(table)
     ranking = Table(title="Fusions ranked by predicted accuracy relative to the best",
                     title_justify="left")
-    for col in ("rank", "model", "predicted", "interval", "within noise", "what it represents"):
-        ranking.add_column(col, justify="right" if col in ("rank", "predicted", "interval")
-                           else "left", no_wrap=col != "what it represents")
+    numeric = ("rank", "predicted", "interval", "parameters", "train s")
+    for col in ("rank", "model", "predicted", "interval", "within noise", "parameters",
+                "train s", "what it represents"):
+        ranking.add_column(col, justify="right" if col in numeric else "left",
+                           no_wrap=col != "what it represents")
     for i, r in enumerate(rec.ranking, start=1):
         ranking.add_row(str(i), r.name, f"{r.score:.1%}",
                         f"[{r.interval[0]:.1%}, {r.interval[1]:.1%}]",
-                        "yes" if r.within_noise else "", r.reason)
+                        "yes" if r.within_noise else "",
+                        "" if r.parameters is None else f"{r.parameters:,}",
+                        "" if r.train_seconds is None else f"{r.train_seconds:g}", r.reason)
     console.print(ranking)
     verdict = "separated by the profile" if rec.separated else \
         "NOT separated by the profile: simplest within the noise"
