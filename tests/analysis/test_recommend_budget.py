@@ -128,13 +128,13 @@ def test_bundled_real_pairs_raise_no_small_sample_warning_at_the_defaults(tmp_pa
 
 def test_cli_budget_flags_reach_the_recommendation(tmp_path, capsys):
     out = tmp_path / "rec.json"
-    assert main(["recommend", "--example", "gates", "--max-params", "3000",
+    assert main(["recommend", "--example", "gates", "--max-params", "10000",
                  "--max-train-seconds", "60", "--no-progress", "--json", str(out)]) == 0
     data = json.loads(out.read_text())
-    assert data["excluded"] and all("max_params 3,000" in why
+    assert data["excluded"] and all("max_params 10,000" in why
                                     for why in data["excluded"].values())
-    assert all(r["parameters"] <= 3000 for r in data["ranking"])
-    assert data["provenance"]["settings"]["max_params"] == 3000
+    assert all(r["parameters"] <= 10000 for r in data["ranking"])
+    assert data["provenance"]["settings"]["max_params"] == 10000
     assert "left out by the cost budget" in " ".join(capsys.readouterr().out.split())
     assert main(["recommend", "--example", "gates", "--max-params", "10",
                  "--no-progress"]) == 2
