@@ -35,7 +35,8 @@ TINY = {
 RESULT_KEYS = {"kind", "interplay_version", "format", "config", "data", "model", "seeds", "runs",
                "seconds", "torch_version"}
 EVAL_KEYS = {"kind", "interplay_version", "format", "run_dir", "task", "fusion", "seeds",
-             "n_test_samples", "settings", "model", "baseline", "comparison", "consistency", "pid"}
+             "n_test_samples", "settings", "model", "baseline", "comparison", "consistency", "pid",
+             "representations"}
 
 
 def flat(text: str) -> str:

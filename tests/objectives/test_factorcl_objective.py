@@ -21,8 +21,8 @@ from interplay.training.objective import create_objective, list_objectives
 
 
 def _model(widths=(4, 5), task="classification") -> MultimodalModel:
-    enc = {m: create_encoder("vector", 3, w) for m, w in zip("ab", widths)}
-    return MultimodalModel(enc, create_fusion("late", dict(zip("ab", widths)), 6),
+    enc = {m: create_encoder("vector", 3, w) for m, w in zip("ab", widths, strict=True)}
+    return MultimodalModel(enc, create_fusion("late", dict(zip("ab", widths, strict=True)), 6),
                            create_head(task, 6, 2 if task == "classification" else 1))
 
 

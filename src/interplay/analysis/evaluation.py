@@ -32,6 +32,7 @@ from ..models import (
 )
 from ..training.checkpoint import load_checkpoint
 from ..training.config import RunConfig, config_from_dict
+from ..training.objective import learns_representations
 from ..training.run import (
     RUN_FORMAT,
     RunData,
@@ -41,6 +42,7 @@ from ..training.run import (
     prepare_data,
 )
 from .model_pid import model_pid, pid_agreement
+from .representations import representation_metrics
 from .robustness import (
     RobustnessResult,
     cross_modal_consistency,
@@ -77,6 +79,10 @@ class EvaluationResult(JSONResult):
         Cross-modal consistency per modality pair (classification).
     pid : dict or None
         Data PID, model PIDs and their agreement on one discretization (classification).
+    representations : dict or None
+        Scores of the per-modality embeddings on the test split (retrieval per modality pair,
+        mutual kNN, CKA, modality gap, linear-probe accuracy), mean ± std over seeds; see
+        :func:`~interplay.analysis.representations.representation_metrics`.
     """
 
     run_dir: str
@@ -90,6 +96,7 @@ class EvaluationResult(JSONResult):
     comparison: dict[str, Any] | None = None
     consistency: list[dict[str, Any]] | None = None
     pid: dict[str, Any] | None = None
+    representations: dict[str, Any] | None = None
 
     #: The ``kind`` of the JSON form (what ``interplay report`` renders).
     kind = "evaluation"
@@ -271,6 +278,73 @@ def _pid_section(run: LoadedRun, predictions: list[np.ndarray], pair: Sequence[s
     }
 
 
+def _encode(model: nn.Module, inputs: Mapping[str, torch.Tensor],
+            batch_size: int) -> dict[str, np.ndarray]:
+    """Each modality's embedding of ``inputs`` (sequences mean-pooled), batched."""
+    n = next(iter(inputs.values())).shape[0]
+    parts: dict[str, list[np.ndarray]] = {}
+    with torch.no_grad():
+        for s in range(0, n, batch_size):
+            for m, z in model.encode({k: x[s:s + batch_size] for k, x in inputs.items()}).items():
+                z = z.mean(dim=1) if z.ndim == 3 else z
+                parts.setdefault(m, []).append(z.double().cpu().numpy())
+    return {m: np.concatenate(v) for m, v in parts.items()}
+
+
+def _stats(values: list[Any]) -> dict[str, Any]:
+    """Mean, std (ddof=1; None for one seed) and the per-seed values; None where any is."""
+    if any(v is None for v in values):
+        return {"mean": None, "std": None, "per_seed": values}
+    arr = np.asarray(values, dtype=np.float64)
+    return {"mean": float(arr.mean()), "std": float(arr.std(ddof=1)) if len(arr) > 1 else None,
+            "per_seed": [float(v) for v in arr]}
+
+
+def _representation_section(run: LoadedRun, models: list[nn.Module],
+                            random_state: int) -> dict[str, Any]:
+    """Retrieval, alignment, gap and probe of every seed's embeddings, aggregated."""
+    batch = 4 * run.config.trainer.batch_size
+    dev = torch.device(run.config.trainer.device)
+    (test_x, y_test), (train_x, y_train) = run.data.test, run.data.train
+    classification = run.config.task == "classification"
+    per_seed = []
+    for seed, model in zip(run.config.trainer.seeds, models, strict=True):
+        if not callable(getattr(model, "encode", None)):
+            raise InvalidInputError("`representations`: the run's model has no per-modality "
+                                    "embeddings (encode) to score.")
+        test = _encode(model, {m: x.to(dev) for m, x in test_x.items()}, batch)
+        train = (_encode(model, {m: x.to(dev) for m, x in train_x.items()}, batch)
+                 if classification else None)
+        try:
+            per_seed.append(representation_metrics(
+                test, y_test=y_test.numpy() if classification else None, train=train,
+                y_train=y_train.numpy() if classification else None, seed=random_state))
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"`representations` (seed {seed}): {exc}") from exc
+    first = per_seed[0]
+    pairs = []
+    for i, pair in enumerate(first["pairs"]):
+        rows = [r["pairs"][i] for r in per_seed]
+        metrics: dict[str, Any] = {}
+        if pair["retrieval"] is not None:
+            metrics.update({k: _stats([r["retrieval"][k] for r in rows])
+                            for k in pair["retrieval"]})
+        for key in ("gap", "mutual_knn", "cka"):
+            metrics[key] = _stats([r[key] for r in rows])
+        pairs.append({"modalities": pair["modalities"], "note": pair["note"],
+                      "metrics": metrics})
+    probe = (None if first["probe"] is None else
+             {name: _stats([r["probe"][name] for r in per_seed]) for name in first["probe"]})
+    objective = run.config.objective.name if run.config.objective is not None else None
+    return {
+        "split": "test", "n_samples": first["n_samples"], "widths": first["widths"],
+        "objective": objective, "chance": first["chance"], "pairs": pairs, "probe": probe,
+        "settings": {"ks": [1, 10], "knn_k": 10, "cka": "linear, debiased",
+                     "probe": "logistic regression on the training split's embeddings, C "
+                              "chosen on 20% of it, scored on the test split"},
+    }
+
+
 def evaluate_run(
     run_dir: str | Path,
     *,
@@ -283,6 +357,7 @@ def evaluate_run(
     n_components: int | None = 2,
     device: str | None = None,
     progress: bool = True,
+    representations: bool | None = None,
 ) -> EvaluationResult:
     """Test accuracy, robustness, consistency and PID of every seed's model of a run.
 
@@ -310,15 +385,27 @@ def evaluate_run(
     device : str, optional
         Overrides the run's device.
     progress : bool
+    representations : bool, optional
+        Score the per-modality embeddings of the fusion model on the test split: retrieval
+        between every pair of modalities (R@1, R@10, median rank), mutual kNN, CKA, the
+        modality gap, and linear-probe accuracy (:mod:`interplay.analysis.representations`).
+        Default (None): when the run's objective trains representations (contrastive,
+        binding, FactorCL).
 
     Returns
     -------
     EvaluationResult
         ``model`` and ``baseline`` (robustness aggregates over seeds and per seed),
-        ``comparison`` (relative/effective robustness per modality), ``consistency``, ``pid``;
-        ``to_dict()``/``to_json()`` give the JSON form.
+        ``comparison`` (relative/effective robustness per modality), ``consistency``, ``pid``,
+        ``representations``; ``to_dict()``/``to_json()`` give the JSON form.
     """
+    if representations is not None and not isinstance(representations, bool):
+        raise InvalidInputError(
+            f"`representations` must be True, False or None (automatic), got {representations!r}.")
     run = load_run(run_dir, device=device)
+    if representations is None:
+        representations = (run.config.objective is not None
+                           and learns_representations(run.config.objective.name))
     levels = [float(v) for v in noise_levels]
     if len(levels) < 2:
         raise InvalidInputError(f"`noise_levels` must hold at least two levels, got {levels}.")
@@ -362,6 +449,7 @@ def evaluate_run(
             {"modalities": list(pair_), "mean": float(np.mean([c[pair_] for c in per_seed])),
              "per_seed": [c[pair_] for c in per_seed]} for pair_ in per_seed[0]]
         pid = _pid_section(run, predictions, pair, n_clusters, n_components, random_state)
+    reps = _representation_section(run, models, random_state) if representations else None
     return EvaluationResult(
         run_dir=str(run.path.resolve()), task=run.config.task, fusion=run.config.fusion.name,
         seeds=list(run.config.trainer.seeds), n_test_samples=int(len(y)),
@@ -369,4 +457,4 @@ def evaluate_run(
                   "random_state": random_state, "baseline": baseline,
                   "noise": "gaussian, scaled by the std of each modality's model input"},
         model=jsonable(model), baseline=jsonable(base), comparison=jsonable(comparison),
-        consistency=jsonable(consistency), pid=jsonable(pid))
+        consistency=jsonable(consistency), pid=jsonable(pid), representations=jsonable(reps))

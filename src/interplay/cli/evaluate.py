@@ -22,13 +22,17 @@ HELP = (
     "`unimodal:<modality>` trained in the run, or another run directory on the same data and "
     "split); cross-modal consistency (how often the predictions from each modality alone "
     "agree); and the PID of the model's predictions next to the PID of the data, both on the "
-    "same k-means discretization of two modalities.\n\n"
+    "same k-means discretization of two modalities. For a run trained with a contrastive, "
+    "binding or FactorCL objective (or any fusion run with --representations), also the "
+    "per-modality embeddings: retrieval between every pair of modalities (R@1, R@10, median "
+    "rank), mutual kNN, CKA, the modality gap, and linear-probe accuracy.\n\n"
     "Everything goes to one JSON file (default RUN_DIR/evaluation.json), written atomically, "
     "and a summary is printed. Checkpoints are read with the safe loader (no unpickling).\n\n"
     "\b\nExamples:\n"
     "  interplay evaluate runs/mfeat_late\n"
     "  interplay evaluate runs/mfeat_late --baseline ensemble --noise-levels 0,0.5,1,2,4\n"
-    "  interplay evaluate runs/mfeat_tensor --baseline runs/mfeat_late --json eval.json"
+    "  interplay evaluate runs/mfeat_tensor --baseline runs/mfeat_late --json eval.json\n"
+    "  interplay evaluate runs/mfeat_bind --representations"
 )
 
 
@@ -70,6 +74,12 @@ def evaluate_command(
         typer.Option("--json", help="Where to write the JSON (default RUN_DIR/evaluation.json).",
                      show_default=False),
     ] = None,
+    representations: Annotated[
+        bool | None,
+        typer.Option("--representations/--no-representations", show_default=False,
+                     help="Score the per-modality embeddings (retrieval, alignment, gap, "
+                     "probe); default: when the run's objective trains representations."),
+    ] = None,
     progress: ShowProgress = True,
 ) -> None:
     # torch and pydantic load only when this command runs (they slow every other command)
@@ -89,7 +99,7 @@ def evaluate_command(
     result = evaluate_run(
         run_dir, noise_levels=levels, baseline=baseline, n_repeats=repeats, random_state=seed,
         pid_modalities=pair, n_clusters=clusters, n_components=components or None,
-        device=device, progress=progress,
+        device=device, progress=progress, representations=representations,
     ).to_dict()
     target = json_out if json_out is not None else run_dir / "evaluation.json"
     write_output(target, lambda path: write_json(path, result))
@@ -147,7 +157,39 @@ def _print(result: dict[str, Any], target: Path) -> None:
                       highlight=False)
     if result["pid"]:
         _print_pid(console, result["pid"], result["seeds"])
+    if result["representations"]:
+        _print_representations(console, result["representations"])
     console.print(f"wrote {target}", highlight=False)
+
+
+def _cell(stats: dict[str, Any] | None, digits: int = 3) -> str:
+    if stats is None or stats["mean"] is None:
+        return "-"
+    return _pm(stats) if digits == 3 else f"{stats['mean']:.{digits}f}"
+
+
+def _print_representations(console: Console, reps: dict[str, Any]) -> None:
+    chance = reps["chance"]
+    table = Table(title=f"Per-modality embeddings on {reps['n_samples']} test samples "
+                        f"(mean ± std over seeds; chance R@1 {chance['R@1']:.3f}, R@10 "
+                        f"{chance['R@10']:.3f}, median rank {chance['median_rank']:g})",
+                  title_justify="left")
+    for col in ("a -> b", "R@1", "R@10", "median rank", "b->a R@1", "mutual kNN", "CKA", "gap"):
+        table.add_column(col, justify="left" if col == "a -> b" else "right")
+    for pair in reps["pairs"]:
+        m = pair["metrics"]
+        table.add_row(" -> ".join(pair["modalities"]), _cell(m.get("a_to_b_R@1")),
+                      _cell(m.get("a_to_b_R@10")), _cell(m.get("a_to_b_median_rank"), 1),
+                      _cell(m.get("b_to_a_R@1")), _cell(m["mutual_knn"]), _cell(m["cka"]),
+                      _cell(m["gap"]))
+    console.print(table)
+    for pair in reps["pairs"]:
+        if pair["note"]:
+            console.print(f"{' and '.join(pair['modalities'])}: {pair['note']}",
+                          highlight=False)
+    if reps["probe"]:
+        probes = ", ".join(f"{name} {_pm(s)}" for name, s in reps["probe"].items())
+        console.print(f"linear-probe test accuracy: {probes}", highlight=False)
 
 
 def _print_pid(console: Console, pid: dict[str, Any], seeds: list[int]) -> None:

@@ -57,6 +57,7 @@ class ContrastiveObjective(Objective):
     name = "contrastive"
     description = ("Contrastive alignment of modality embeddings (CLIP, SigLIP or Barlow Twins) "
                    "over all pairs or through a hub (binding).")
+    learns_representations = True
 
     def __init__(self, modalities: Sequence[str] | None = None, *, hub: str | None = None,
                  pairs: Sequence[Sequence[str]] | None = None, loss: str = "clip",

@@ -151,6 +151,9 @@ class Objective(nn.Module, metaclass=ABCMeta):
     term_names: tuple[str, ...] = ()
     #: Steps of the auxiliary optimiser per batch (when there are auxiliary parameters).
     auxiliary_steps: int = 1
+    #: True when the objective trains the per-modality embeddings as representations
+    #: (contrastive, binding, FactorCL): ``interplay evaluate`` then scores them by default.
+    learns_representations: ClassVar[bool] = False
     #: Targets of the dataset, besides the main one, that :meth:`forward` reads. When it names
     #: any, each batch's target is a dict ``{"target": main, name: tensor, ...}`` (``interplay
     #: train`` builds it on the same split, and calls :meth:`bind_targets` first).
@@ -282,6 +285,19 @@ def list_objectives() -> dict[str, str]:
         if exc.name != "interplay.objectives":
             raise
     return {name: cls.description for name, cls in sorted(_REGISTRY.items())}
+
+
+def learns_representations(name: str) -> bool:
+    """Whether the registered objective ``name`` trains per-modality representations.
+
+    Examples
+    --------
+    >>> learns_representations("supervised"), learns_representations("contrastive")
+    (False, True)
+    """
+    list_objectives()
+    cls = _REGISTRY.get(name)
+    return bool(cls is not None and cls.learns_representations)
 
 
 def create_objective(name: str, **options: Any) -> Objective:

@@ -213,9 +213,9 @@ class Trainer:
     -----
     Resume is exact: a checkpoint holds the task, optimizer (and auxiliary optimizer) and
     scheduler states, the Python/NumPy/torch generator states, the best weights so far and the
-    epoch; the shuffling order is a function of the seed and the epoch. An interrupted run resumed with
-    ``fit(..., resume=True)`` restarts from its last completed epoch and, on the same hardware and
-    software, ends with bitwise the same parameters as an uninterrupted run.
+    epoch; the shuffling order is a function of the seed and the epoch. An interrupted run
+    resumed with ``fit(..., resume=True)`` restarts from its last completed epoch and, on the
+    same hardware and software, ends with bitwise the same parameters as an uninterrupted run.
 
     Examples
     --------

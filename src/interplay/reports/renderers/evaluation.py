@@ -11,6 +11,7 @@ import numpy as np
 from .._figures import PALETTE, draw, fmt, mean_std
 from .._registry import Renderer, register_renderer
 from ._common import section, table
+from ._representations import representation_parts
 from .model_pid import model_pid_parts
 from .robustness import paint_noise
 
@@ -91,6 +92,12 @@ def build(data: Mapping[str, Any]) -> dict[str, Any]:
         figures += pid_figures
         tables += pid_tables
         warnings = list(data["pid"]["data"].get("warnings") or [])
+    if data.get("representations"):
+        rep_figures, rep_tables, rep_notes = representation_parts(data["representations"],
+                                                                  spread)
+        figures += rep_figures
+        tables += rep_tables
+        notes += rep_notes
     return section(subtitle=f"{names[0]} on {data.get('n_test_samples', '?')} test samples",
                    figures=figures, tables=tables, notes=notes, warnings=warnings)
 
