@@ -238,16 +238,20 @@ def summarize(result: dict[str, Any], figure: Path | None) -> str:
     ch, orc, raw = ref["chance"], ref["class_oracle"], ref["raw"]
     by = {m: [r for r in runs if r["model"] == m] for m in MODELS}
     lines = ["| model | epochs | image→audio R@1 | R@10 | median rank | audio→image R@1 | "
-             "class top-1 image→audio | class top-1 audio→image | gap |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "class top-1 image→audio | class top-1 audio→image |",
+             "|---|---|---|---|---|---|---|---|"]
     for m, rows in by.items():
         lines.append(f"| {m} | {_ms(rows, 'epochs')} | " + " | ".join(_ms(rows, k) for k in (
-            "i2a_R@1", "i2a_R@10", "i2a_median_rank", "a2i_R@1", "class_i2a", "class_a2i",
-            "gap")) + " |")
+            "i2a_R@1", "i2a_R@10", "i2a_median_rank", "a2i_R@1", "class_i2a", "class_a2i"))
+                     + " |")
     lines.append(f"| class oracle | | {orc['R@1']:.3f} | {orc['R@10']:.3f} | "
-                 f"{orc['median_rank']:.1f} | {orc['R@1']:.3f} | 1 | 1 | |")
+                 f"{orc['median_rank']:.1f} | {orc['R@1']:.3f} | 1 | 1 |")
     lines.append(f"| chance | | {ch['R@1']:.3f} | {ch['R@10']:.3f} | {ch['median_rank']:.1f} | "
-                 f"{ch['R@1']:.3f} | {ch['class_top1']:.3f} | {ch['class_top1']:.3f} | |")
+                 f"{ch['R@1']:.3f} | {ch['class_top1']:.3f} | {ch['class_top1']:.3f} |")
+    lines += ["", "| model | gap image–audio | cone image | cone audio |", "|---|---|---|---|"]
+    for m, rows in by.items():
+        lines.append(f"| {m} | " + " | ".join(_ms(rows, k) for k in (
+            "gap", "cone_image", "cone_audio")) + " |")
     lines += ["", "| representation | image digit | audio digit | audio speaker | image speaker "
               "| zero-shot audio digit (image prototypes) |", "|---|---|---|---|---|---|"]
     lines.append(f"| raw features (64 / 260 wide) | {raw['probe_image_digit']:.3f} | "
