@@ -6,6 +6,7 @@ atomically and reads them safely, resumes exactly, and runs under PyTorch DDP wh
 """
 
 from .. import _torch  # noqa: F401  (torch, or an error naming the extra that installs it)
+from .auxiliary_targets import AuxiliaryTargetsObjective
 from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
 from .config import RunConfig, config_from_dict, load_config
 from .data import MultimodalTensorDataset
@@ -16,6 +17,7 @@ from .task import Task
 from .trainer import Trainer, TrainResult
 
 __all__ = [
+    "AuxiliaryTargetsObjective",
     "DistContext",
     "RunConfig",
     "MultimodalTensorDataset",

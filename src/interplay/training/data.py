@@ -20,7 +20,7 @@ Batch = tuple[dict[str, torch.Tensor], Any]
 
 
 class MultimodalTensorDataset(Dataset):
-    """Samples held in memory as ``{modality: tensor}`` plus a target tensor.
+    """Samples held in memory as ``{modality: tensor}`` plus a target tensor (or a dict of them).
 
     Batches are cut by fancy indexing (``__getitems__``), not by stacking single samples, which
     keeps the loader's cost per batch small.
@@ -29,8 +29,10 @@ class MultimodalTensorDataset(Dataset):
     ----------
     inputs : dict
         ``{modality: tensor of shape (n_samples, ...)}``.
-    target : tensor
-        Shape ``(n_samples, ...)``.
+    target : tensor or dict
+        Shape ``(n_samples, ...)``; or a dict of such tensors, the main target under
+        ``"target"`` and auxiliary targets under their names (what an objective with
+        auxiliary targets reads, see :mod:`interplay.training.auxiliary_targets`).
 
     Examples
     --------
@@ -41,17 +43,14 @@ class MultimodalTensorDataset(Dataset):
     (torch.Size([2, 2]), [0, 3])
     """
 
-    def __init__(self, inputs: Mapping[str, torch.Tensor], target: torch.Tensor) -> None:
+    def __init__(self, inputs: Mapping[str, torch.Tensor],
+                 target: torch.Tensor | Mapping[str, torch.Tensor]) -> None:
         if not isinstance(inputs, Mapping) or not inputs:
             raise InvalidInputError(
                 "`inputs` must be a non-empty dict {modality: tensor}, "
                 f"got {type(inputs).__name__}."
             )
-        if not isinstance(target, torch.Tensor):
-            raise InvalidInputError(
-                f"`target` must be a torch.Tensor, got {type(target).__name__}."
-            )
-        n = target.shape[0] if target.ndim else -1
+        n = _target_rows(target)
         for name, x in inputs.items():
             if not isinstance(x, torch.Tensor):
                 raise InvalidInputError(
@@ -65,17 +64,44 @@ class MultimodalTensorDataset(Dataset):
         if n < 1:
             raise InvalidInputError("`target` must hold at least one sample.")
         self.inputs = dict(inputs)
-        self.target = target
+        self.target = dict(target) if isinstance(target, Mapping) else target
+        self._n = n
 
     def __len__(self) -> int:
-        return int(self.target.shape[0])
+        return self._n
+
+    def _rows(self, index: Any) -> Batch:
+        target = ({k: v[index] for k, v in self.target.items()}
+                  if isinstance(self.target, dict) else self.target[index])
+        return {k: v[index] for k, v in self.inputs.items()}, target
 
     def __getitem__(self, index: int) -> Batch:
-        return {k: v[index] for k, v in self.inputs.items()}, self.target[index]
+        return self._rows(index)
 
     def __getitems__(self, indices: Sequence[int] | torch.Tensor) -> Batch:
-        idx = indices if isinstance(indices, torch.Tensor) else torch.as_tensor(indices)
-        return {k: v[idx] for k, v in self.inputs.items()}, self.target[idx]
+        return self._rows(indices if isinstance(indices, torch.Tensor)
+                          else torch.as_tensor(indices))
+
+
+def _target_rows(target: Any) -> int:
+    """Number of samples of a target tensor or dict of target tensors (all the same)."""
+    named = dict(target) if isinstance(target, Mapping) else {"": target}
+    if not named:
+        raise InvalidInputError("`target` must not be an empty dict.")
+    rows = set()
+    for key, value in named.items():
+        where = f"`target[{key!r}]`" if key else "`target`"
+        if not isinstance(value, torch.Tensor):
+            raise InvalidInputError(
+                f"{where} must be a torch.Tensor, got {type(value).__name__}."
+            )
+        rows.add(int(value.shape[0]) if value.ndim else -1)
+    if len(rows) > 1:
+        raise InvalidInputError(
+            f"`target` holds tensors with different numbers of samples {sorted(rows)}; every "
+            "target needs one row per sample."
+        )
+    return rows.pop()
 
 
 def _passthrough(batch: Batch) -> Batch:

@@ -23,7 +23,7 @@ import inspect
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -48,8 +48,8 @@ from ..models import (
     create_fusion,
     create_head,
 )
-from .config import EncoderConfig, RunConfig
-from .objective import create_objective
+from .config import EncoderConfig, ObjectiveConfig, RunConfig
+from .objective import MAIN_TARGET, create_objective
 from .seeds import seed_everything, summarize_seeds
 from .task import Task
 from .trainer import Trainer, TrainResult
@@ -82,6 +82,12 @@ class RunData:
     info : dict
         JSON-ready summary (source, sizes, shapes, missing entries filled, and a SHA-256
         ``fingerprint`` of the raw samples, targets and split that evaluation checks).
+    extra_targets : dict
+        Class codes of the other dataset targets the fusion objective reads
+        (:attr:`~interplay.training.objective.Objective.extra_targets`), per part:
+        ``{"train" | "validation" | "test": {name: tensor}}``; empty when it reads none.
+    extra_classes : dict
+        Number of classes of each extra target.
     """
 
     modalities: tuple[str, ...]
@@ -93,6 +99,18 @@ class RunData:
     classes: list[Any] | None
     n_outputs: int
     info: dict[str, Any]
+    extra_targets: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
+    extra_classes: dict[str, int] = field(default_factory=dict)
+
+    def with_extra_targets(self, part: str) -> tuple[dict[str, torch.Tensor], Any] | None:
+        """The ``"train"``, ``"validation"`` or ``"test"`` part with its target a dict
+        ``{"target": y, name: codes, ...}`` holding the extra targets too (the part itself
+        when there are none; None for an empty validation part)."""
+        split = {"train": self.train, "validation": self.validation, "test": self.test}[part]
+        if split is None or not self.extra_classes:
+            return split
+        inputs, y = split
+        return inputs, {MAIN_TARGET: y, **self.extra_targets[part]}
 
 
 def _read_dataset(cfg: RunConfig, progress: bool) -> MultimodalDataset:
@@ -204,11 +222,16 @@ def prepare_data(cfg: RunConfig, *, progress: bool = False) -> RunData:
         raise InvalidInputError("target: the dataset has no target to train on.")
     target = _pick(cfg.target or ds.default_target, ds.target_names, "target")[0]
     _pick(list(cfg.encoders), modalities, "encoders", "the run's modalities")
+    extra = {name: np.asarray(ds.targets[name])
+             for name in _pick(list(objective_extra_targets(cfg)), ds.target_names,
+                               "objective: extra target", "the dataset, whose targets are")}
     ds = ds.select(modalities, targets=[target])
     n_all = ds.n_samples
     if cfg.dataset.max_samples is not None and cfg.dataset.max_samples < n_all:
         rng = np.random.default_rng(cfg.split.seed)
-        ds = ds.select(samples=np.sort(rng.choice(n_all, cfg.dataset.max_samples, replace=False)))
+        keep = np.sort(rng.choice(n_all, cfg.dataset.max_samples, replace=False))
+        ds = ds.select(samples=keep)
+        extra = {name: values[keep] for name, values in extra.items()}
 
     y = np.asarray(ds.target)
     classification = cfg.task == "classification"
@@ -246,6 +269,14 @@ def prepare_data(cfg: RunConfig, *, progress: bool = False) -> RunData:
         idx = torch.as_tensor(rows, dtype=torch.long)
         return {m: arrays[m][idx] for m in modalities}, y_t[idx]
 
+    extra_codes = {name: _encode_target(values, name, True) for name, values in extra.items()}
+    for codes, _ in extra_codes.values():
+        digest.update(codes.numpy().tobytes())
+    extra_parts = {} if not extra else {
+        name: {n: codes[torch.as_tensor(rows, dtype=torch.long)]
+               for n, (codes, _) in extra_codes.items()}
+        for name, rows in zip(("train", "validation", "test"), parts, strict=True)}
+
     n_outputs = len(classes) if classes is not None else (1 if y.ndim == 1 else y.shape[1])
     info = {
         "source": cfg.dataset.name or str(cfg.dataset.path), "target": target,
@@ -257,9 +288,24 @@ def prepare_data(cfg: RunConfig, *, progress: bool = False) -> RunData:
         "classes": classes,
         "fingerprint": digest.hexdigest(),
     }
+    if extra:
+        info["extra_targets"] = {n: values for n, (_, values) in extra_codes.items()}
     return RunData(tuple(modalities), kinds, shapes, part(parts[0]),
                    part(parts[1]) if len(parts[1]) else None, part(parts[2]), classes,
-                   n_outputs, info)
+                   n_outputs, info, extra_parts,
+                   {n: len(values) for n, (_, values) in extra_codes.items()})
+
+
+def objective_extra_targets(cfg: RunConfig) -> tuple[str, ...]:
+    """The dataset targets, besides the main one, that the config's objective reads."""
+    return () if cfg.objective is None else _objective(cfg.objective).extra_targets
+
+
+def _objective(spec: ObjectiveConfig) -> Any:
+    try:
+        return create_objective(spec.name, **spec.options)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"objective: {exc}") from exc
 
 
 # ---------------------------------------------------------------------------- models
@@ -293,10 +339,12 @@ def build_model(cfg: RunConfig, data: RunData, modality: str | None = None) -> n
                            _head(cfg, data, fusion.output_dim))
 
 
-def make_task(cfg: RunConfig, model: nn.Module) -> Task:
+def make_task(cfg: RunConfig, model: nn.Module,
+              extra_classes: Mapping[str, int] | None = None) -> Task:
     """The :class:`Task` of ``cfg``. The fusion model gets the config's objective (its
     weighted ``losses`` by default), its balancer and its modality curves; a unimodal baseline
-    trains on the supervised losses alone (there is nothing to balance)."""
+    trains on the supervised losses alone (there is nothing to balance). ``extra_classes``
+    (:attr:`RunData.extra_classes`) tells an objective that reads extra targets their sizes."""
     weights = cfg.loss_weights()
     metrics = [m for m in cfg.metric_names() if not m.startswith("loss_")]
     fusion = isinstance(model, MultimodalModel)
@@ -304,12 +352,13 @@ def make_task(cfg: RunConfig, model: nn.Module) -> Task:
                 if fusion and cfg.balance is not None else None)
     curves = fusion and cfg.trainer.modality_curves
     if fusion and cfg.objective is not None:
+        objective = _objective(cfg.objective)
         try:
-            objective = create_objective(cfg.objective.name, **cfg.objective.options)
+            objective.bind_targets(dict(extra_classes or {}))
+            return Task(model, objective=objective, balancer=balancer, metrics=metrics,
+                        modality_curves=curves)
         except InvalidInputError as exc:
             raise InvalidInputError(f"objective: {exc}") from exc
-        return Task(model, objective=objective, balancer=balancer, metrics=metrics,
-                    modality_curves=curves)
     if len(weights) == 1 and next(iter(weights.values())) == 1.0:
         loss: Any = next(iter(weights))
         loss_weights = None
@@ -340,26 +389,41 @@ def build_tasks(cfg: RunConfig, data: RunData, seed: int) -> dict[str | None, Ta
     tasks: dict[str | None, Task] = {}
     for modality in names:
         seed_everything(seed)  # each model's initial weights depend on the seed alone
-        tasks[modality] = make_task(cfg, build_model(cfg, data, modality))
+        tasks[modality] = make_task(cfg, build_model(cfg, data, modality), data.extra_classes)
     return tasks
 
 
 def _dry_run(tasks: Mapping[str | None, Task], data: RunData) -> None:
     """Push two training samples through every task (loss included), in evaluation mode and
     without gradients, so the models' weights and statistics stay as built."""
-    inputs, target = data.train
-    batch = {m: x[:2] for m, x in inputs.items()}
     for modality, task in tasks.items():
+        inputs, target = _parts(data, task)[0]
+        batch = {m: x[:2] for m, x in inputs.items()}
         task.eval()
         try:
             with torch.no_grad():
-                task(batch, target[:2])
+                task(batch, _rows(target, slice(0, 2)))
         except (RuntimeError, ValueError, IndexError) as exc:
             what = "the fusion model" if modality is None else f"the {modality!r} baseline"
             raise InvalidInputError(
                 f"{what} cannot process a batch of this data: {exc}. Check the encoder kinds "
                 "and options (e.g. return_sequence needs an attention fusion)."
             ) from exc
+
+
+def _parts(data: RunData, task: Task) -> tuple[Any, Any, Any]:
+    """Train, validation and test data for ``task``: with the extra targets its objective
+    reads (a dict target), else the plain parts."""
+    if getattr(task.objective, "extra_targets", ()):
+        return tuple(data.with_extra_targets(p) for p in ("train", "validation", "test"))
+    return data.train, data.validation, data.test
+
+
+def _rows(target: Any, rows: Any) -> Any:
+    """Some rows of a target tensor or of each tensor of a dict of targets."""
+    if isinstance(target, Mapping):
+        return {k: v[rows] for k, v in target.items()}
+    return target[rows]
 
 
 def _check_trainer(cfg: RunConfig) -> None:
@@ -404,10 +468,11 @@ def _fit_one(cfg: RunConfig, data: RunData, seed: int, modality: str | None, tas
         what = f"{cfg.fusion.name} fusion" if modality is None else f"unimodal {modality}"
         Console(stderr=True).print(f"seed {seed}: {what}", highlight=False)
     trainer = make_trainer(cfg, seed, folder, progress)
+    train, validation, test_part = _parts(data, task)
     t0 = time.perf_counter()
-    fit: TrainResult = trainer.fit(task, data.train, data.validation, resume=resume)
+    fit: TrainResult = trainer.fit(task, train, validation, resume=resume)
     seconds = time.perf_counter() - t0
-    test = trainer.evaluate(task, data.test)
+    test = trainer.evaluate(task, test_part)
     return {
         "seed": seed, "best_epoch": fit.best_epoch, "epochs_completed": fit.epochs_completed,
         "stopped_early": fit.stopped_early, "resumed_from_epoch": fit.resumed_from_epoch,
