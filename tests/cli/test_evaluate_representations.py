@@ -197,6 +197,11 @@ def test_representation_metrics_bad_input(call, match):
         ({"encoders": {"fou": {"output_dim": 8}, "kar": {"output_dim": 6}, "zer": {}},
           "objective": {"name": "contrastive", "options": {"modalities": ["fou", "kar"]}}},
          "give both encoders the same output_dim"),
+        ({"trainer": {**TINY["trainer"], "batch_size": 1}},
+         "needs batches of at least 2 samples (the other samples of a batch are its negatives); "
+         "1 leaves a batch of 1 in the training part"),
+        ({"trainer": {**TINY["trainer"], "batch_size": 59}},  # 60 test samples: 59 + 1
+         "59 leaves a batch of 1 in the test part (60 samples)"),
     ],
 )
 def test_bad_contrastive_runs_exit_2_and_write_nothing(tmp_path, change, expected):

@@ -58,6 +58,7 @@ class ContrastiveObjective(Objective):
     description = ("Contrastive alignment of modality embeddings (CLIP, SigLIP or Barlow Twins) "
                    "over all pairs or through a hub (binding).")
     learns_representations = True
+    min_batch_size = 2
 
     def __init__(self, modalities: Sequence[str] | None = None, *, hub: str | None = None,
                  pairs: Sequence[Sequence[str]] | None = None, loss: str = "clip",

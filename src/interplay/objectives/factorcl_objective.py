@@ -84,6 +84,7 @@ class _FactorCLObjective(Objective):
     mode: str
     term_names = _TERMS
     learns_representations = True
+    min_batch_size = 2
 
     def __init__(self, modalities: Sequence[str] | None = None, *, feat_dim: int = 32,
                  hidden: Sequence[int] = (128,), critic: str = "separable",

@@ -154,6 +154,9 @@ class Objective(nn.Module, metaclass=ABCMeta):
     #: True when the objective trains the per-modality embeddings as representations
     #: (contrastive, binding, FactorCL): ``interplay evaluate`` then scores them by default.
     learns_representations: ClassVar[bool] = False
+    #: Fewest samples a batch may hold (2 for contrastive objectives: the other samples of a
+    #: batch are the negatives); ``interplay train`` checks its batches against it.
+    min_batch_size: ClassVar[int] = 1
     #: Targets of the dataset, besides the main one, that :meth:`forward` reads. When it names
     #: any, each batch's target is a dict ``{"target": main, name: tensor, ...}`` (``interplay
     #: train`` builds it on the same split, and calls :meth:`bind_targets` first).

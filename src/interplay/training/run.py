@@ -442,8 +442,25 @@ def prepare_run(cfg: RunConfig, *,
     data = prepare_data(cfg, progress=progress)
     _check_trainer(cfg)
     tasks = build_tasks(cfg, data, cfg.trainer.seeds[0])
+    _check_batches(cfg, data, tasks[None])
     _dry_run(tasks, data)
     return data, tasks
+
+
+def _check_batches(cfg: RunConfig, data: RunData, task: Task) -> None:
+    """Refuse a batch size that leaves a batch smaller than the objective can use (a
+    contrastive batch of one has no negatives), in any part the run passes through it."""
+    need = int(getattr(task.objective, "min_batch_size", 1))
+    size = cfg.trainer.batch_size
+    for part, split in (("training", data.train), ("validation", data.validation),
+                        ("test", data.test)):
+        n = 0 if split is None else len(next(iter(split[0].values())))
+        smallest = min(size, n) if n % size == 0 else n % size
+        if 0 < smallest < need:
+            raise InvalidInputError(
+                f"trainer.batch_size: the objective needs batches of at least {need} samples "
+                f"(the other samples of a batch are its negatives); {size} leaves a batch of "
+                f"{smallest} in the {part} part ({n} samples). Choose another batch_size.")
 
 
 def resolved_config(cfg: RunConfig, data: RunData, output_dir: Path) -> dict[str, Any]:
