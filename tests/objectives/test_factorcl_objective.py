@@ -248,3 +248,29 @@ def test_a_batch_where_every_label_occurs_once_has_zero_conditional_terms():
     assert terms["nce_unique_given_y"].item() == 0.0
     assert all(torch.isfinite(v) for v in terms.values())
     assert torch.isfinite(obj.auxiliary_loss(task.model(batch), batch, torch.tensor([0, 1])))
+
+
+def test_an_auxiliary_optimiser_is_refused_under_ddp(monkeypatch):
+    from interplay.training import trainer as trainer_module
+    from interplay.training.distributed import DistContext
+
+    monkeypatch.setattr(trainer_module, "setup_distributed",
+                        lambda device: DistContext(world_size=2, rank=0, local_rank=0))
+    task = Task(_model(), objective=FactorCLSupObjective(["a", "b"], feat_dim=4, hidden=[8]))
+    with pytest.raises(InvalidInputError, match="auxiliary parameters with their own optimiser"):
+        Trainer(max_epochs=1, batch_size=16, progress=False).fit(task, _data(32, 0))
+
+
+@pytest.mark.slow
+def test_the_example_config_trains_and_its_embeddings_are_evaluated(tmp_path):
+    from pathlib import Path
+
+    config = Path(__file__).resolve().parents[2] / "examples" / "configs" / "mfeat_factorcl.yaml"
+    assert _train(str(config), "--out", str(tmp_path / "run"))[0] == 0
+    result = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert result["runs"]["model"]["summary"]["mean"]["test_accuracy"] > 0.93
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["evaluate", str(tmp_path / "run"), "--no-progress"]) == 0
+    reps = json.loads((tmp_path / "run" / "evaluation.json").read_text())["representations"]
+    assert reps["objective"] == "factorcl_sup" and reps["probe"]["all"]["mean"] > 0.93
