@@ -365,10 +365,11 @@ def _solve_reduced(
     small = None
     if (rows * cols).sum() <= SMALL_ENTRIES and ((rows - 1) * (cols - 1)).sum() <= \
             SMALL_COORDINATES:
-        key = (p.shape, m1.tobytes(), m2.tobytes())
+        a, b = p1.argmax(axis=0), p2.argmax(axis=0)  # the heaviest row and column of each y
+        key = (p.shape, m1.tobytes(), m2.tobytes(), a.tobytes(), b.tobytes())
         structure = structures.get(key) if structures is not None else None
         if structure is None:
-            structure = Structure(m1, m2)
+            structure = Structure(m1, m2, a, b)
             if structures is not None:
                 structures[key] = structure
         small = solve_small(p1, p2, tol, max_iter, structure)

@@ -38,10 +38,11 @@ from ..._lazy import lazy_module
 
 lapack = lazy_module("scipy.linalg.lapack")
 
-_TO_BOUNDARY = 0.999  # fraction of the longest step that keeps every entry positive
+_TO_BOUNDARY = 0.9999  # fraction of the longest step that keeps every entry positive
 _ARMIJO = 0.25  # decrease a step must achieve, as a fraction of the linear prediction
 _SHORTEST = 1e-10  # a step shorter than this means round-off has taken over
-_CERTIFY_BELOW = 100.0  # certify once the Newton decrement is within this factor of tol
+_MOST = 30  # Newton steps before handing the block to the general solver
+_CERTIFY_BELOW = 100.0  # certify once the predicted gap is within this factor of tol
 #: Blocks up to this many entries that may carry mass, and this many free coordinates, are
 #: solved here; larger ones by the interior-point method.
 SMALL_ENTRIES = 256
@@ -52,53 +53,74 @@ class Structure:
     """What a block's solve needs from its support alone: the entries that may carry mass,
     the feasible set's directions, the cells and the dual's least-squares design."""
 
-    def __init__(self, m1: np.ndarray, m2: np.ndarray) -> None:
-        k1, ky = m1.shape
-        k2 = m2.shape[0]
-        i, j, y = (m1[:, None, :] & m2[None, :, :]).nonzero()
-        n = i.size
-        self.shape, self.entries, self.size = (k1, k2, ky), (i, j, y), n
-        pos = np.zeros((k1, k2, ky), dtype=np.intp)
-        pos[i, j, y] = np.arange(n)
-        a, b = m1.argmax(axis=0), m2.argmax(axis=0)  # reference row and column of each y
-        free = (i != a[y]) & (j != b[y])
-        fi, fj, fy = i[free], j[free], y[free]
-        fa, fb = a[fy], b[fy]
-        cols = np.arange(fi.size)
-        basis = np.zeros((n, fi.size))
-        basis[pos[fi, fj, fy], cols] = 1.0
-        basis[pos[fa, fj, fy], cols] = -1.0
-        basis[pos[fi, fb, fy], cols] = -1.0
-        basis[pos[fa, fb, fy], cols] = 1.0
+    def __init__(self, m1: np.ndarray, m2: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+        # Built with Python lists: on blocks this small, one numpy call per step of the
+        # construction would cost more than the whole loop.
+        (k1, ky), k2 = m1.shape, m2.shape[0]
+        by_y1, by_y2 = m1.T.tolist(), m2.T.tolist()
+        ref1, ref2 = a.tolist(), b.tolist()
+        ent_i: list[int] = []
+        ent_j: list[int] = []
+        ent_y: list[int] = []
+        cell_of: list[int] = []
+        cells: dict[tuple[int, int], int] = {}
+        rect: tuple[list[int], list[int], list[float]] = ([], [], [])  # basis triplets
+        dual: tuple[list[int], list[int]] = ([], [])  # design entries (row, unknown)
+        lam: tuple[list[int], list[int]] = ([], [])  # (x1, y) of each lam unknown
+        mu: tuple[list[int], list[int]] = ([], [])  # (x2, y) of each free mu unknown
+        for y in range(ky):
+            if not (by_y1[y][ref1[y]] and by_y2[y][ref2[y]]):
+                continue
+            # the reference row and column first: every direction of this y moves the entries
+            # of the reference row and column, which should not be nearly empty
+            rows = [ref1[y]] + [i for i, v in enumerate(by_y1[y]) if v and i != ref1[y]]
+            cols = [ref2[y]] + [j for j, v in enumerate(by_y2[y]) if v and j != ref2[y]]
+            first, width = len(ent_i), len(cols)
+            lam0, mu0 = len(lam[0]), len(mu[0]) - 1
+            lam[0].extend(rows)
+            lam[1].extend([y] * len(rows))
+            # mu at the first column is held at 0: adding c to lam(., y) and -c to mu(., y)
+            # changes nothing
+            mu[0].extend(cols[1:])
+            mu[1].extend([y] * (width - 1))
+            for r, i in enumerate(rows):
+                for c, j in enumerate(cols):
+                    e = len(ent_i)
+                    ent_i.append(i)
+                    ent_j.append(j)
+                    ent_y.append(y)
+                    cell_of.append(cells.setdefault((i, j), len(cells)))
+                    dual[0].append(e)
+                    dual[1].append(lam0 + r)
+                    if c:  # mu unknowns are numbered after all of lam's, as ~index until then
+                        dual[0].append(e)
+                        dual[1].append(~(mu0 + c))
+                    if r and c:  # the rectangle with corners (first row, first col), (i, j)
+                        t = len(rect[2]) // 4
+                        rect[0].extend((e, first + c, first + r * width, first))
+                        rect[1].extend((t, t, t, t))
+                        rect[2].extend((1.0, -1.0, -1.0, 1.0))
+        n, d = len(ent_i), len(rect[2]) // 4
+        self.shape = (k1, k2, ky)
+        self.entries = (np.array(ent_i, dtype=np.intp), np.array(ent_j, dtype=np.intp),
+                        np.array(ent_y, dtype=np.intp))
+        basis = np.zeros((n, d))
+        basis[rect[0], rect[1]] = rect[2]
         self.basis, self.basis_t = basis, np.ascontiguousarray(basis.T)
-        used = np.zeros(k1 * k2, dtype=bool)
-        used[i * k2 + j] = True
-        label = used.cumsum() - 1
-        self.cell = label[i * k2 + j]
-        cells = used.nonzero()[0]
-        self.cell_rows, self.cell_cols = cells // k2, cells % k2
-        member = np.zeros((cells.size, n))
-        member[self.cell, np.arange(n)] = 1.0
+        self.cell = np.array(cell_of, dtype=np.intp)
+        member = np.zeros((len(cells), n))
+        member[cell_of, range(n)] = 1.0
         self.member = member
         self.cell_basis = member @ basis
         self.cell_basis_t = np.ascontiguousarray(self.cell_basis.T)
-        # The dual's unknowns: lam at each (x1, y) of positive mass, mu at each (x2, y) but
-        # the reference column's (held at 0: adding c to lam(., y) and -c to mu(., y)
-        # changes nothing).
-        pinned = np.zeros_like(m2)
-        pinned[b, np.arange(ky)] = True
-        self.unknown1, self.unknown2 = m1, m2 & ~pinned
-        n1 = int(m1.sum())
-        u1 = np.zeros(m1.shape, dtype=np.intp)
-        u1[m1] = np.arange(n1)
-        u2 = np.full(m2.shape, -1, dtype=np.intp)
-        u2[self.unknown2] = np.arange(n1, n1 + int(self.unknown2.sum()))
-        design = np.zeros((n, n1 + int(self.unknown2.sum()) + 1))  # last column: pinned
-        rows = np.arange(n)
-        design[rows, u1[i, y]] = 1.0
-        design[rows, u2[j, y]] = 1.0
-        self.design = np.ascontiguousarray(design[:, :-1])
-        self.design_t = np.ascontiguousarray(self.design.T)
+        self.cell_rows = np.array([c[0] for c in cells], dtype=np.intp)
+        self.cell_cols = np.array([c[1] for c in cells], dtype=np.intp)
+        self.lam_at, self.mu_at = lam, mu
+        unknown = np.array(dual[1], dtype=np.intp)
+        unknown[unknown < 0] = len(lam[0]) + ~unknown[unknown < 0]
+        design = np.zeros((n, len(lam[0]) + len(mu[0])))
+        design[dual[0], unknown] = 1.0
+        self.design, self.design_t = design, np.ascontiguousarray(design.T)
 
     @property
     def dimension(self) -> int:
@@ -113,7 +135,7 @@ class _Block:
         i, j, y = s.entries
         self.s, self.p1, self.p2 = s, p1, p2
         self.q0 = p1[i, y] * p2[j, y] / p1.sum(axis=0)[y]
-        self.marginals = np.concatenate([p1[s.unknown1], p2[s.unknown2]])
+        self.marginals = np.concatenate([p1[s.lam_at], p2[s.mu_at]])
         self.row_mass, self.col_mass = p1.sum(axis=1), p2.sum(axis=1)
 
     def objective(self, q: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -128,9 +150,10 @@ class _Block:
         g = s.basis_t @ grad
         if not g.size:
             return np.zeros_like(q), 0.0
-        hess = (s.basis_t / q) @ s.basis - (s.cell_basis_t / m) @ s.cell_basis
+        hess = (s.basis_t / q) @ s.basis \
+            - (s.cell_basis_t / m) @ s.cell_basis
         _, step, info = lapack.dposv(hess, -g)
-        if info != 0:  # flat directions (several optima) or round-off: least squares
+        if info != 0:  # flat directions or round-off: least squares
             step = np.linalg.lstsq(hess, -g, rcond=None)[0]
         return s.basis @ step, -float(g @ step)
 
@@ -173,16 +196,20 @@ def solve_small(
     certified ``gap``, ``iterations``, residuals and a ``message``; a gap above ``tol``
     means the caller should try the general solver.
     """
-    s = structure if structure is not None else Structure(p1 > 0, p2 > 0)
+    max_iter = min(max_iter, _MOST)
+    s = structure if structure is not None else \
+        Structure(p1 > 0, p2 > 0, p1.argmax(axis=0), p2.argmax(axis=0))
     block = _Block(s, p1, p2)
     q = block.q0
     f, grad, m = block.objective(q)
     best: tuple[float, np.ndarray, float, float] = (math.inf, q, f, math.inf)
     message = "iteration limit reached"
-    iterations, bounded = 0, False
+    iterations, remaining = 0, math.inf
     while True:
         dq, decrement = block.newton(q, grad, m)
-        if bounded or decrement <= _CERTIFY_BELOW * tol or iterations == max_iter:
+        # What is left to gain: the Newton decrement, or where the last step stopped short of
+        # the boundary, the linear decrease still ahead of it (less than the decrement).
+        if min(decrement, remaining) <= _CERTIFY_BELOW * tol or iterations == max_iter:
             gap, dres = block.certificate(q, f, grad)
             if gap < best[0]:
                 best = (gap, q, f, dres)
@@ -196,7 +223,6 @@ def solve_small(
             break
         shrink = dq < 0
         longest = float((q[shrink] / -dq[shrink]).min()) if shrink.any() else math.inf
-        bounded = longest <= 1.0
         size = min(1.0, _TO_BOUNDARY * longest)
         while size >= _SHORTEST:
             trial = q + size * dq
@@ -205,10 +231,10 @@ def solve_small(
                 if f_new <= f - _ARMIJO * size * decrement:
                     break
             size *= 0.5
-            bounded = False
         else:
             message = "stopped: float64 round-off halted progress before the requested gap"
             break
+        remaining = (longest - size) * decrement if longest < 1.0 else math.inf
         q, f, grad, m = trial, f_new, grad_new, m_new
         iterations += 1
     if best[0] == math.inf:  # never certified: certify the last iterate
