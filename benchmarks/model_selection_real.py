@@ -164,7 +164,7 @@ def profile_set(spec: PairSet, cache: dict[str, Any]) -> None:
 
     from interplay.analysis.recommend import profile_interactions
 
-    if spec.key in cache["profiles"]:
+    if profile_key(spec.key) in cache["profiles"]:
         return
     protocol = ft.Protocol()
     data = ft.prepare(ft.DatasetSpec(spec.dataset, spec.modalities, spec.target, "", ()),
@@ -176,11 +176,24 @@ def profile_set(spec: PairSet, cache: dict[str, Any]) -> None:
         warnings.simplefilter("ignore")
         profile = profile_interactions(x1, x2, y.numpy(), n_bootstrap=N_BOOTSTRAP,
                                        progress=False)
-    cache["profiles"][spec.key] = {**profile.to_dict(),
-                                   "seconds": time.perf_counter() - start}
+    cache["profiles"][profile_key(spec.key)] = {**profile.to_dict(),
+                                                "seconds": time.perf_counter() - start}
     save_cache(cache)
     print(f"{spec.key} profile: " + ", ".join(
         f"{a} {v:.2f}" for a, v in profile.shares.items()), flush=True)
+
+
+def settings_key() -> str:
+    """The cluster estimator's default settings rule, as part of a profile's cache key (a
+    profile estimated under other defaults is kept under its own key)."""
+    from interplay.estimators.registry import CLUSTER_COMPONENTS, MAX_DEFAULT_CLUSTERS
+
+    return f"auto-k<={MAX_DEFAULT_CLUSTERS},pcs={CLUSTER_COMPONENTS}"
+
+
+def profile_key(key: str) -> str:
+    """Cache key of a set's profile under the current default settings."""
+    return f"{key}|{settings_key()}"
 
 
 def fusion_table_accuracies(key: str) -> dict[str, list[float]]:
@@ -188,213 +201,125 @@ def fusion_table_accuracies(key: str) -> dict[str, list[float]]:
     table = json.loads(FUSION_TABLE.read_text())["datasets"][FROM_FUSION_TABLE[key]]["models"]
     out = {}
     for name, entry in table.items():
-        if entry["kind"] in ("fusion", "ensemble"):
+        if entry["kind"] in ("fusion", "ensemble", "unimodal"):
             out[ENSEMBLE if entry["kind"] == "ensemble" else name] = [
                 r["test_accuracy"] for r in entry["runs"]]
     return out
 
 
 # -------------------------------------------------------------------------------- analysis
-SYNTHETIC = RESULTS / "model_selection.json"
-POLICIES = ("recommender", "top score", "recommender, real only", "always late",
-            "always tensor", "always ensemble", "best on others", "random")
+#: Per-candidate accuracies of av-digits-synergy trained with the synergy recipe (another
+#: benchmark, this cache's format); when present they replace the fusion-table protocol's runs.
+SYNERGY_RECIPE = RESULTS / "synergy_recipe.json"
+SYNERGY_KEY = "av-digits-synergy:image+audio->parity"
+
+
+def recipe_runs() -> dict[str, Any]:
+    """Runs of the synergy recipe, keyed like this cache's (empty when not measured yet)."""
+    if not SYNERGY_RECIPE.exists():
+        return {}
+    return {k: v for k, v in json.loads(SYNERGY_RECIPE.read_text()).get("runs", {}).items()
+            if k.startswith(SYNERGY_KEY + "|")}
+
+
+def runs_of(cache: dict[str, Any], key: str) -> dict[str, Any]:
+    recipe = recipe_runs() if key == SYNERGY_KEY else {}
+    return recipe or cache["runs"]
 
 
 def accuracies(cache: dict[str, Any], spec: PairSet) -> dict[str, list[float]] | None:
-    """Test accuracies per candidate over the seeds where all were measured (None: no seed)."""
+    """Test accuracies per candidate (and per unimodal model) over the seeds where all were
+    measured (None: no seed)."""
     from interplay.models import list_fusions
 
     if spec.key in FROM_FUSION_TABLE:
         return fusion_table_accuracies(spec.key)
-    names = (ENSEMBLE, *list_fusions())
-    complete = [seed for seed in SEEDS
-                if all(f"{spec.key}|{n}|{seed}" in cache["runs"] for n in names)]
+    runs = runs_of(cache, spec.key)
+    names = (ENSEMBLE, *list_fusions(), *(f"{m} only" for m in spec.modalities))
+    seeds = sorted({int(k.rsplit("|", 1)[1]) for k in runs if k.startswith(spec.key + "|")})
+    complete = [seed for seed in seeds
+                if all(f"{spec.key}|{n}|{seed}" in runs for n in names)]
     if not complete:
         return None  # only seeds where every candidate was measured
-    return {n: [cache["runs"][f"{spec.key}|{n}|{seed}"]["test_accuracy"] for seed in complete]
+    return {n: [runs[f"{spec.key}|{n}|{seed}"]["test_accuracy"] for seed in complete]
             for n in names}
 
 
-def synthetic_synergy() -> tuple[dict[str, float], dict[str, float]]:
-    """Synergy affinity and spread of each fusion from the synthetic suite (16 datasets),
-    the only suite where synergy is learnt; the ensemble takes late fusion's (both add one
-    term per modality, so neither represents synergy; not measured)."""
-    from interplay.analysis.recommend import calibrate_affinity
-
-    data = json.loads(SYNTHETIC.read_text())["datasets"]
-    aff = calibrate_affinity([d["profile"]["shares"] for d in data],
-                             [d["accuracy"] for d in data])
-    table = {f: row["synergy"] for f, row in aff.table.items()}
-    spread = {f: row["synergy"] for f, row in aff.spread.items()}
-    table[ENSEMBLE], spread[ENSEMBLE] = table["late"], spread["late"]
-    return table, spread
+def excluded(cache: dict[str, Any]) -> dict[str, str]:
+    """Sets left out of the analysis, and why (the synergy set joins once its recipe landed)."""
+    out = dict(EXCLUDED)
+    if recipe_runs():
+        out.pop(SYNERGY_KEY, None)
+    return out
 
 
-def real_affinity(profiles: Sequence[dict[str, float]], accs: Sequence[dict[str, float]],
-                  source: str, synthetic: bool = True) -> Any:
-    """Redundancy and unique affinities from real sets, synergy from the synthetic suite
-    (``synthetic=False``: every kind from the real sets, an uncovered kind falling back to the
-    mean relative accuracy)."""
-    from interplay.analysis.recommend import FusionAffinity, calibrate_affinity
+def real_cases(cache: dict[str, Any], sets: Sequence[PairSet] = SETS) -> list[Any]:
+    """The measured, profiled and not excluded real sets as analysis cases."""
+    from model_selection_analysis import Case
 
-    aff = calibrate_affinity(list(profiles), list(accs), source=source)
-    if not synthetic:
-        return aff
-    syn, syn_sd = synthetic_synergy()
-    table = {f: {**row, "synergy": syn[f]} for f, row in aff.table.items()}
-    spread = {f: {**row, "synergy": syn_sd[f]} for f, row in aff.spread.items()}
-    return FusionAffinity(table=table, source=source, n_datasets=len(profiles), spread=spread)
-
-
-def as_profile(entry: dict[str, Any]) -> Any:
-    """The cached profile as something :func:`recommend_fusion` reads (shares and intervals)."""
-    from interplay.analysis.recommend import InteractionProfile
-    from interplay.info.pid import PIDResult
-
-    fields = {k: v for k, v in entry["pid"].items() if k in PIDResult.__dataclass_fields__}
-    fields.update(ci=None, p_values=None, diagnostics=None,
-                  warnings=tuple(fields.get("warnings") or ()))
-    ci = entry.get("share_ci")
-    return InteractionProfile(shares=entry["shares"], pid=PIDResult(**fields),
-                              estimator=entry["estimator"],
-                              reason=entry["reason"],
-                              share_ci=None if ci is None else {k: tuple(v)
-                                                                for k, v in ci.items()})
+    out = []
+    left_out = excluded(cache)
+    for spec in sets:
+        acc = accuracies(cache, spec)
+        entry = cache["profiles"].get(profile_key(spec.key))
+        if acc is None or entry is None or spec.key in left_out:
+            continue
+        uni = tuple(float(np.mean(acc.pop(f"{m} only"))) for m in spec.modalities)
+        out.append(Case(
+            key=spec.key, suite="real", accuracy={m: float(np.mean(v)) for m, v in acc.items()},
+            seeds=min(len(v) for v in acc.values()),
+            seed_sd=float(np.mean([np.std(v, ddof=1) for v in acc.values()])),
+            profile=entry, unimodal=uni,  # type: ignore[arg-type]
+            n_classes=int(entry["pid"]["settings"]["alphabet_sizes"]["y"])))
+    return out
 
 
-def leave_one_out(cache: dict[str, Any], sets: Sequence[PairSet]) -> dict[str, Any]:
-    """Every policy's choice, regret and rank on each set, calibrated on the others."""
-    from interplay.analysis.recommend import recommend_fusion
-
-    measured = {s.key: a for s in sets if (a := accuracies(cache, s)) is not None
-                and s.key in cache["profiles"] and s.key not in EXCLUDED}
-    means = {k: {m: float(np.mean(v)) for m, v in a.items()} for k, a in measured.items()}
-    rows = []
-    for key, acc in means.items():
-        others = [k for k in means if k != key]
-        aff = real_affinity([cache["profiles"][k]["shares"] for k in others],
-                            [means[k] for k in others], f"the {len(others)} other real sets")
-        rec = recommend_fusion(as_profile(cache["profiles"][key]), affinity=aff)
-        real_only = recommend_fusion(as_profile(cache["profiles"][key]), affinity=real_affinity(
-            [cache["profiles"][k]["shares"] for k in others], [means[k] for k in others],
-            "real only", synthetic=False))
-        rel_others = {m: np.mean([means[k][m] / max(means[k].values()) for k in others])
-                      for m in acc}
-        choice = {"recommender": rec.best, "top score": rec.ranking[0].name,
-                  "recommender, real only": real_only.best,
-                  "always late": "late", "always tensor": "tensor",
-                  "always ensemble": ENSEMBLE,
-                  "best on others": max(rel_others, key=rel_others.get)}
-        best = max(acc.values())
-        order = sorted(acc, key=acc.get, reverse=True)
-        row = {"set": key, "best": order[0], "best_accuracy": best,
-               "seeds": min(len(v) for v in measured[key].values()),
-               "seed_sd": float(np.mean([np.std(v, ddof=1) if len(v) > 1 else np.nan
-                                         for v in measured[key].values()])),
-               "separated": rec.separated, "why": rec.why,
-               "within_noise": [r.name for r in rec.ranking if r.within_noise],
-               "choice": choice, "regret": {}, "rank": {}}
-        for policy, model in choice.items():
-            row["regret"][policy] = 1.0 - acc[model] / best
-            row["rank"][policy] = order.index(model) + 1
-        row["regret"]["random"] = float(np.mean([1.0 - a / best for a in acc.values()]))
-        row["rank"]["random"] = (len(acc) + 1) / 2
-        rows.append(row)
-    return {"rows": rows, "accuracy": means}
-
-
-def summary(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    return {p: {"relative": 100 * (1 - float(np.mean([r["regret"][p] for r in rows]))),
-                "worst": 100 * (1 - max(r["regret"][p] for r in rows)),
-                "within_1pct": float(np.mean([r["regret"][p] <= 0.01 for r in rows])),
-                "rank": float(np.mean([r["rank"][p] for r in rows]))} for p in POLICIES}
-
-
-def write_figure(rows: Sequence[dict[str, Any]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    colours = ("#000000", "#E69F00", "#999999", "#56B4E9", "#009E73", "#F0E442", "#0072B2",
-               "#D55E00")
-    hatches = ("", "//", "\\\\", "", "..", "", "xx", "")
-    fig, ax = plt.subplots(figsize=(11, 4.2))
-    width = 0.8 / len(POLICIES)
-    x = np.arange(len(rows))
-    for j, policy in enumerate(POLICIES):
-        ax.bar(x + (j - len(POLICIES) / 2 + 0.5) * width,
-               [100 * r["regret"][policy] for r in rows], width, label=policy,
-               color=colours[j], hatch=hatches[j], edgecolor="#444444", linewidth=0.4)
-    ax.set_xticks(x, [r["set"].replace("->", "\n-> ") for r in rows], fontsize=7)
-    ax.set_ylabel("regret (% below the best model)")
-    ax.set_title("Leave-one-dataset-out: regret of each policy on each real set")
-    ax.legend(fontsize=7, ncol=4)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-
-
-def write_markdown(result: dict[str, Any], cache: dict[str, Any], path: Path) -> None:
-    from interplay._atomic import atomic_write_text
-
-    rows, summ = result["rows"], result["summary"]
-    lines = ["# Model selection on real data (leave one dataset out)", "",
-             "Written by `benchmarks/model_selection_real.py` from "
-             "`benchmarks/results/model_selection_real.json`.", "",
-             "## Summary over the sets", "",
-             "| policy | mean % of best | worst % of best | within 1% of best | mean rank |",
-             "|---|---:|---:|---:|---:|"]
-    for p, v in summ.items():
-        lines.append(f"| {p} | {v['relative']:.2f}% | {v['worst']:.2f}% | "
-                     f"{v['within_1pct']:.0%} | {v['rank']:.1f} |")
-    lines += ["", "## Per set", "",
-              "| set | seeds | best model (acc.) | seed sd | profile R/U1/U2/S | separated | "
-              "recommended | regret | rank | best on others | regret |",
-              "|---|---:|---|---:|---|---|---|---:|---:|---|---:|"]
-    for r in rows:
-        sh = cache["profiles"][r["set"]]["shares"]
-        lines.append(
-            f"| {r['set']} | {r['seeds']} | {r['best']} ({r['best_accuracy']:.3f}) | "
-            f"{r['seed_sd']:.3f} | " + "/".join(f"{sh[a]:.2f}" for a in
-                                                ("redundancy", "unique1", "unique2", "synergy"))
-            + f" | {'yes' if r['separated'] else 'no'} | {r['choice']['recommender']} | "
-            f"{100 * r['regret']['recommender']:.2f}% | {r['rank']['recommender']} | "
-            f"{r['choice']['best on others']} | {100 * r['regret']['best on others']:.2f}% |")
-    lines += ["", "## Accuracy of every candidate (mean over seeds)", ""]
-    names = sorted(next(iter(result["accuracy"].values())))
-    lines += ["| set | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-    shown = dict(result["accuracy"])
+def shown_excluded(cache: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Mean accuracies of the excluded sets, shown below the analysed ones."""
+    out = {}
     for spec in SETS:
-        if spec.key in EXCLUDED and (acc := accuracies(cache, spec)) is not None:
-            shown[spec.key + " (excluded)"] = {n: float(np.mean(v)) for n, v in acc.items()}
-    for key, acc in shown.items():
-        lines.append(f"| {key} | " + " | ".join(f"{acc[n]:.3f}" for n in names) + " |")
-    lines += ["", "Excluded from the summary and the calibration:", ""]
-    lines += [f"- `{k}`: {why}." for k, why in EXCLUDED.items()]
-    atomic_write_text(path, "\n".join(lines) + "\n")
+        if spec.key in excluded(cache) and (acc := accuracies(cache, spec)) is not None:
+            out[spec.key + " (excluded)"] = {n: float(np.mean(v)) for n, v in acc.items()
+                                             if not n.endswith(" only")}
+    return out
 
 
-def analyse(cache: dict[str, Any], sets: Sequence[PairSet]) -> dict[str, Any]:
-    """Leave-one-dataset-out tables, figure, and the default affinity table from every set."""
-    result = leave_one_out(cache, sets)
-    if len(result["rows"]) < 2:
+def analyse(cache: dict[str, Any]) -> dict[str, Any]:
+    """Leave one real set out (calibrated on the other real sets and the hard synthetic
+    suite): tables and figure."""
+    import model_selection_analysis as msa
+    import model_selection_hard as hard
+
+    held = real_cases(cache)
+    if len(held) < 2:
         print("fewer than two sets measured: nothing to analyse yet")
-        return result
-    result["summary"] = summary(result["rows"])
-    for p, v in result["summary"].items():
-        print(f"{p:16s} {v['relative']:6.2f}% of best (worst {v['worst']:.2f}%), "
-              f"within 1%: {v['within_1pct']:.0%}, mean rank {v['rank']:.1f}")
-    write_markdown(result, cache, RESULTS / "model_selection_real.md")
-    write_figure(result["rows"], ROOT / "docs" / "figures" / "model_selection_real_regret.svg")
-    means = result["accuracy"]
-    aff = real_affinity([cache["profiles"][k]["shares"] for k in means], list(means.values()),
-                        f"{len(means)} real sets of benchmarks/model_selection_real.py "
-                        "(redundancy, unique) and the synthetic suite of "
-                        "benchmarks/model_selection_study.py (synergy)")
-    result["default_affinity"] = aff.to_dict()
-    return result
+        return {}
+    notes = ["Excluded from the summary and the calibration:", ""]
+    notes += [f"- `{k}`: {why}." for k, why in excluded(cache).items()]
+    return msa.analyse_suite(
+        held, hard.hard_cases(hard.load_cache()), title="real sets",
+        stem="model_selection_real", root=ROOT,
+        source="`benchmarks/model_selection_real.py` from "
+               "`benchmarks/results/model_selection_real.json`",
+        shown=shown_excluded(cache), notes=notes)
+
+
+def defaults(cache: dict[str, Any]) -> dict[str, Any]:
+    """The affinity table and the ensemble's skill threshold calibrated on every case (real
+    and hard synthetic), and the measured training times: what recommend.py ships."""
+    import model_selection_analysis as msa
+    import model_selection_hard as hard
+
+    cases = [*real_cases(cache), *hard.hard_cases(hard.load_cache())]
+    aff = msa.affinity_for(cases, "")
+    seconds: dict[str, list[float]] = {}
+    for key, run in cache["runs"].items():
+        name = key.split("|")[1]
+        if key.startswith("mfeat") and not name.endswith(" only"):
+            seconds.setdefault(name, []).append(run["train_seconds"])
+    return {"affinity": aff.to_dict(),
+            "train_seconds": {n: round(float(np.median(v)), 1)
+                              for n, v in sorted(seconds.items())}}
 
 
 # ------------------------------------------------------------------------------------ main
@@ -404,7 +329,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="train and profile what the cache lacks (slow), then analyse")
     parser.add_argument("--sets", nargs="+", default=None, help="only these set keys")
     parser.add_argument("--print-default", action="store_true",
-                        help="print the affinity table calibrated on every measured set")
+                        help="print what recommend.py ships: the affinity table and skill "
+                             "threshold calibrated on every set, the measured training times")
     args = parser.parse_args(argv)
     cache = load_cache()
     sets = [s for s in SETS if args.sets is None or s.key in args.sets]
@@ -421,9 +347,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 train_set(spec, cache, (seed,))
         cache.setdefault("train_seconds_log", []).append(time.perf_counter() - start)
         save_cache(cache)
-    result = analyse(cache, SETS)
-    if args.print_default and "default_affinity" in result:
-        print(json.dumps(result["default_affinity"], indent=1))
+    analyse(cache)
+    if args.print_default:
+        print(json.dumps(defaults(cache), indent=1))
 
 
 if __name__ == "__main__":

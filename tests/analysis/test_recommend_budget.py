@@ -42,7 +42,7 @@ def test_parameter_counts_are_those_of_the_built_models():
                                                 create_head("classification", 64, 10))
     heads = [create_head("classification", 32, 10) for _ in range(2)]
     assert costs[ENSEMBLE].parameters == _count(
-        *(UnimodalModel(f"m{i}", e, h) for i, (e, h) in enumerate(zip(enc, heads))))
+        *(UnimodalModel(f"m{i}", e, h) for i, (e, h) in enumerate(zip(enc, heads, strict=True))))
     wider = candidate_costs(["tensor"], (176, 64), 10)["tensor"].parameters
     assert wider > costs["tensor"].parameters       # the modality sizes count
 
@@ -131,6 +131,10 @@ def test_cli_budget_flags_reach_the_recommendation(tmp_path, capsys):
     assert main(["recommend", "--example", "gates", "--max-params", "10000",
                  "--max-train-seconds", "60", "--no-progress", "--json", str(out)]) == 0
     data = json.loads(out.read_text())
+    # XOR: each modality alone is at chance, so the unimodal gate leaves the ensemble out too
+    assert data["excluded"].pop(ENSEMBLE).startswith("the better modality alone reaches")
+    assert data["unimodal_accuracy"]["source"].startswith("exact Bayes") or \
+        data["unimodal_accuracy"]["x1"] < 0.6
     assert data["excluded"] and all("max_params 10,000" in why
                                     for why in data["excluded"].values())
     assert all(r["parameters"] <= 10000 for r in data["ranking"])
@@ -138,3 +142,34 @@ def test_cli_budget_flags_reach_the_recommendation(tmp_path, capsys):
     assert "left out by the cost budget" in " ".join(capsys.readouterr().out.split())
     assert main(["recommend", "--example", "gates", "--max-params", "10",
                  "--no-progress"]) == 2
+
+
+def test_the_unimodal_gate_leaves_the_ensemble_out_only_for_weak_modalities():
+    ens_first = FusionAffinity({ENSEMBLE: {"redundancy": 1.0, "unique": 1.0, "synergy": 1.0},
+                                "late": {"redundancy": 0.9, "unique": 0.9, "synergy": 0.9}})
+    strong = recommend_fusion(SHARES, affinity=ens_first, unimodal_accuracy=(0.55, 0.80),
+                              n_classes=10)
+    assert strong.best == ENSEMBLE and strong.excluded == {}
+    weak = recommend_fusion(SHARES, affinity=ens_first, unimodal_accuracy=(0.55, 0.54),
+                            n_classes=10)                 # skill 0.5 and 0.49
+    assert weak.best == ENSEMBLE                          # exactly halfway is enough
+    weaker = recommend_fusion(SHARES, affinity=ens_first, unimodal_accuracy=(0.30, 0.54),
+                              n_classes=10, min_skill=0.6)
+    assert weaker.best == "late" and set(weaker.excluded) == {ENSEMBLE}
+    assert any("ensemble is left out" in n for n in weaker.notes)
+    with pytest.raises(InvalidInputError, match="needs the number of classes"):
+        recommend_fusion(SHARES, affinity=ens_first, unimodal_accuracy=(0.3, 0.3))
+    with pytest.raises(InvalidInputError, match="`unimodal_accuracy` must be two"):
+        recommend_fusion(SHARES, affinity=ens_first, unimodal_accuracy=(0.3,), n_classes=2)
+
+
+def test_probe_accuracy_sees_which_modality_predicts_the_label():
+    from interplay.analysis.unimodal_probe import probe_accuracy
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 4, 900)
+    informative = np.eye(4)[y] @ rng.standard_normal((4, 6)) + 0.2 * rng.standard_normal((900, 6))
+    a1, a2 = probe_accuracy(informative, rng.standard_normal((900, 3)), y)
+    assert a1 > 0.95 and abs(a2 - 0.25) < 0.08
+    with pytest.raises(InvalidInputError, match="at least two values"):
+        probe_accuracy(informative, informative, np.zeros(900))

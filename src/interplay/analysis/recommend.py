@@ -29,10 +29,21 @@ interactions) or attention whose weights depend on both modalities.
 The affinities are *calibrated*, not asserted: :func:`calibrate_affinity` computes them from
 measured accuracies. In the default table :data:`DEFAULT_AFFINITY` the redundancy and unique
 columns come from real modality pairs (``benchmarks/model_selection_real.py``) and the synergy
-column from the synthetic suite of ``benchmarks/model_selection_study.py``. Every prediction
-carries an interval, and when the intervals do not separate the candidates the simplest one
-within the noise is recommended (:func:`recommend_fusion`); ``docs/model-selection.md``
-reports how the rule does on real data, leave one dataset out, next to fixed policies.
+column from the hard synthetic suite (``benchmarks/model_selection_hard.py``). Every
+prediction carries an interval, and when the intervals do not separate the candidates the
+simplest one within the noise is recommended (:func:`recommend_fusion`).
+
+What the profile cannot say: whether the label can be predicted from each modality alone.
+Unique information about one shared label (each of mfeat's feature sets names the digit) and
+unique information about two parts of a composite label (X1 says the tens, X2 the units) have
+the same shares, yet a unimodal ensemble is the best model for the first and fails the second.
+Given the accuracy of a classifier on each modality alone (``unimodal_accuracy``; ``interplay
+recommend`` measures it with a logistic-regression probe,
+:func:`~interplay.analysis.unimodal_probe.probe_accuracy`), the ensemble is left out when the
+better modality is less than halfway from chance to perfect (:data:`ENSEMBLE_MIN_SKILL`).
+Costs (parameters, measured training time) can bound the candidates
+(:mod:`~interplay.analysis.fusion_cost`). ``docs/model-selection.md`` reports how the rule does,
+leave one dataset out, on real sets and on the hard synthetic suite, next to fixed policies.
 """
 
 from __future__ import annotations
@@ -65,6 +76,7 @@ __all__ = [
     "DEFAULT_AFFINITY",
     "DEFAULT_TOLERANCE",
     "ENSEMBLE",
+    "ENSEMBLE_MIN_SKILL",
     "ESTIMATORS",
     "FusionAffinity",
     "InteractionProfile",
@@ -76,6 +88,7 @@ __all__ = [
     "profile_interactions",
     "recommend_fusion",
     "synergy_bias",
+    "unimodal_skill",
 ]
 
 #: Estimators :func:`profile_interactions` accepts (``"auto"`` picks one from the data; the
@@ -88,6 +101,11 @@ MIN_KIND_WEIGHT = 0.5
 
 #: Predicted relative accuracies closer than this are treated as equal by the ranking.
 DEFAULT_TOLERANCE = 0.0
+#: The unimodal ensemble is a candidate only when the better modality alone has at least this
+#: skill, ``(accuracy - 1/C) / (1 - 1/C)`` for C classes (:func:`unimodal_skill`): halfway from
+#: chance to perfect. Fixed, not fitted: on the benchmarks every threshold from 0.42 to 0.79
+#: gives the same picks (docs/model-selection.md).
+ENSEMBLE_MIN_SKILL = 0.5
 #: Name of the unimodal ensemble among the candidates (one classifier per modality, trained
 #: alone, probabilities averaged: ``interplay.models.UnimodalEnsemble``).
 ENSEMBLE = "ensemble"
@@ -544,40 +562,40 @@ def _relative(acc: Mapping[str, float], fusions: list[str], i: int) -> list[floa
     return [v / best for v in values]
 
 
-# Redundancy and unique columns: the 8 real modality pairs of
-# benchmarks/model_selection_real.py (fusion-table protocol); synergy column: the 16 synthetic
-# datasets of benchmarks/model_selection_study.py (the ensemble takes late fusion's synergy
-# entries: both add one term per modality; not measured). See docs/model-selection.md.
-# Regenerate with `python benchmarks/model_selection_real.py --print-default`.
+# Redundancy and unique columns: the 8 real modality sets of benchmarks/model_selection_real.py
+# (fusion-table protocol); synergy column: the 10 sets of the hard synthetic suite,
+# benchmarks/model_selection_hard.py (where synergy is learnable and the unimodal ensemble is
+# measured on it). See docs/model-selection.md. Regenerate with
+# `python benchmarks/model_selection_real.py --print-default`.
 DEFAULT_AFFINITY = FusionAffinity(
     table={
-        "cross_attention": {"redundancy": 0.9853, "unique": 0.9854, "synergy": 0.9942},
-        "early": {"redundancy": 0.9856, "unique": 0.9866, "synergy": 0.5411},
-        "ensemble": {"redundancy": 0.9961, "unique": 0.9973, "synergy": 0.5421},
-        "gated": {"redundancy": 0.9882, "unique": 0.9880, "synergy": 0.9551},
-        "late": {"redundancy": 0.9851, "unique": 0.9869, "synergy": 0.5421},
-        "low_rank_tensor": {"redundancy": 0.9724, "unique": 0.9748, "synergy": 0.9979},
-        "multiplicative": {"redundancy": 0.9815, "unique": 0.9823, "synergy": 0.9976},
-        "perceiver": {"redundancy": 0.9793, "unique": 0.9811, "synergy": 0.9036},
-        "poe": {"redundancy": 0.9787, "unique": 0.9819, "synergy": 0.9791},
-        "tensor": {"redundancy": 0.9764, "unique": 0.9764, "synergy": 0.9984},
+        "cross_attention": {"redundancy": 0.9881, "unique": 0.9843, "synergy": 0.9920},
+        "early": {"redundancy": 0.9889, "unique": 0.9851, "synergy": 0.6095},
+        "ensemble": {"redundancy": 0.9966, "unique": 0.9974, "synergy": 0.5738},
+        "gated": {"redundancy": 0.9904, "unique": 0.9869, "synergy": 0.9970},
+        "late": {"redundancy": 0.9881, "unique": 0.9857, "synergy": 0.6136},
+        "low_rank_tensor": {"redundancy": 0.9780, "unique": 0.9724, "synergy": 0.9922},
+        "multiplicative": {"redundancy": 0.9851, "unique": 0.9808, "synergy": 0.9948},
+        "perceiver": {"redundancy": 0.9828, "unique": 0.9796, "synergy": 0.9892},
+        "poe": {"redundancy": 0.9832, "unique": 0.9804, "synergy": 0.9919},
+        "tensor": {"redundancy": 0.9814, "unique": 0.9740, "synergy": 0.9958},
     },
     source=(
-        '8 real sets of benchmarks/model_selection_real.py (redundancy, unique) and the '
-        'synthetic suite of benchmarks/model_selection_study.py (synergy)'
+        '8 real sets of benchmarks/model_selection_real.py (redundancy, unique) and the hard '
+        'synthetic suite of benchmarks/model_selection_hard.py (synergy)'
     ),
-    n_datasets=8,
+    n_datasets=18,
     spread={
-        "cross_attention": {"redundancy": 0.0151, "unique": 0.0132, "synergy": 0.0034},
-        "early": {"redundancy": 0.0137, "unique": 0.0121, "synergy": 0.1584},
-        "ensemble": {"redundancy": 0.0050, "unique": 0.0046, "synergy": 0.1579},
-        "gated": {"redundancy": 0.0126, "unique": 0.0112, "synergy": 0.1176},
-        "late": {"redundancy": 0.0099, "unique": 0.0093, "synergy": 0.1579},
-        "low_rank_tensor": {"redundancy": 0.0216, "unique": 0.0194, "synergy": 0.0021},
-        "multiplicative": {"redundancy": 0.0169, "unique": 0.0151, "synergy": 0.0025},
-        "perceiver": {"redundancy": 0.0176, "unique": 0.0158, "synergy": 0.1880},
-        "poe": {"redundancy": 0.0120, "unique": 0.0117, "synergy": 0.0611},
-        "tensor": {"redundancy": 0.0256, "unique": 0.0221, "synergy": 0.0025},
+        "cross_attention": {"redundancy": 0.0102, "unique": 0.0149, "synergy": 0.0060},
+        "early": {"redundancy": 0.0093, "unique": 0.0135, "synergy": 0.2092},
+        "ensemble": {"redundancy": 0.0049, "unique": 0.0045, "synergy": 0.1765},
+        "gated": {"redundancy": 0.0090, "unique": 0.0124, "synergy": 0.0029},
+        "late": {"redundancy": 0.0070, "unique": 0.0103, "synergy": 0.2088},
+        "low_rank_tensor": {"redundancy": 0.0138, "unique": 0.0220, "synergy": 0.0070},
+        "multiplicative": {"redundancy": 0.0111, "unique": 0.0171, "synergy": 0.0062},
+        "perceiver": {"redundancy": 0.0135, "unique": 0.0172, "synergy": 0.0098},
+        "poe": {"redundancy": 0.0093, "unique": 0.0128, "synergy": 0.0073},
+        "tensor": {"redundancy": 0.0165, "unique": 0.0250, "synergy": 0.0040},
     },
 )
 
@@ -646,7 +664,8 @@ class Recommendation(JSONResult):
     why : str
         Why the pick won, in one sentence.
     excluded : dict
-        ``{candidate: reason}`` for the candidates left out by the cost budget.
+        ``{candidate: reason}`` for the candidates left out by the cost budget or, for the
+        ensemble, by the unimodal-skill gate.
     """
 
     ranking: tuple[RankedFusion, ...]
@@ -733,6 +752,8 @@ def recommend_fusion(
     modality_dims: Sequence[int] | None = None,
     n_classes: int | None = None,
     n_train: int | None = None,
+    unimodal_accuracy: Sequence[float] | None = None,
+    min_skill: float = ENSEMBLE_MIN_SKILL,
 ) -> Recommendation:
     """Rank fusions (and the unimodal ensemble) for a dataset, and pick one without over-claiming.
 
@@ -781,6 +802,17 @@ def recommend_fusion(
         Classes of the target (default: the profile's ``n_classes``).
     n_train : int, optional
         Training rows, to scale the measured times (default: the PID's sample count).
+    unimodal_accuracy : pair of float, optional
+        Test accuracy of a classifier on X1 alone and on X2 alone (for ``interplay
+        recommend``: a quick logistic-regression probe). When the better one's skill
+        (:func:`unimodal_skill`) is below ``min_skill``, the unimodal ensemble is left out: the
+        label is then not predictable from either modality alone (it needs the modalities
+        combined, whatever the PID calls that information), and averaging two weak
+        classifiers cannot combine them. The profile cannot tell this apart: unique
+        information about one shared label (mfeat's digit) and unique information about two
+        parts of a composite label have the same shares.
+    min_skill : float
+        The skill threshold (default :data:`ENSEMBLE_MIN_SKILL`).
 
     Returns
     -------
@@ -845,6 +877,14 @@ def recommend_fusion(
     costs = _costs(names, profile, modality_dims, n_classes, n_train,
                    need_sizes=max_params is not None)
     excluded, budget_notes = _apply_budget(costs, max_params, max_train_seconds)
+    if unimodal_accuracy is not None and ENSEMBLE in names and ENSEMBLE not in excluded:
+        skill = _gate_skill(unimodal_accuracy, profile, n_classes)
+        limit = check_float(min_skill, "min_skill", low=0.0, high=1.0)
+        if skill < limit and len(names) - len(excluded) > 1:
+            excluded[ENSEMBLE] = (f"the better modality alone reaches a skill of {skill:.2f} "
+                                  f"< {limit:.2f}: the label needs the modalities combined")
+            budget_notes += (f"the ensemble is left out: {excluded[ENSEMBLE]} (skill = "
+                             "(accuracy - 1/C) / (1 - 1/C) of a classifier on one modality).",)
     names = [f for f in names if f not in excluded]
     w = dict(zip(KINDS, _kinds_of(shares, "profile"), strict=True))
     bounds = _kind_bounds(w, share_ci)
@@ -877,6 +917,33 @@ def recommend_fusion(
         shares=dict(shares), affinity_source=aff.source, notes=notes + budget_notes,
         recommended=pick, separated=separated, why=why, excluded=excluded,
     )
+
+
+def unimodal_skill(accuracy: float, n_classes: int) -> float:
+    """How far a classifier's accuracy lies from chance (``1/C``, 0) towards perfect (1).
+
+    >>> round(unimodal_skill(0.55, 10), 6)
+    0.5
+    """
+    c = check_int(n_classes, "n_classes", minimum=2)
+    acc = check_float(accuracy, "unimodal_accuracy", low=0.0, high=1.0)
+    return (acc - 1.0 / c) / (1.0 - 1.0 / c)
+
+
+def _gate_skill(unimodal_accuracy: Sequence[float], profile: Any,
+                n_classes: int | None) -> float:
+    if isinstance(unimodal_accuracy, (str, bytes)) or not isinstance(unimodal_accuracy,
+                                                                     Sequence) \
+            or len(unimodal_accuracy) != 2:
+        raise InvalidInputError(
+            f"`unimodal_accuracy` must be two accuracies (X1 alone, X2 alone), got "
+            f"{unimodal_accuracy!r}.")
+    classes = n_classes if n_classes is not None else getattr(profile, "n_classes", None)
+    if classes is None:
+        raise InvalidInputError(
+            "`unimodal_accuracy` needs the number of classes: pass `n_classes` or a profile "
+            "of a class-label target from profile_interactions.")
+    return max(unimodal_skill(a, classes) for a in unimodal_accuracy)
 
 
 def _costs(names: Sequence[str], profile: Any, modality_dims: Sequence[int] | None,

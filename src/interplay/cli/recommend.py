@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,8 +14,8 @@ from rich.table import Table
 
 from .._validation import DEFAULT_SEED
 from ..data.tables import EXAMPLES, read_pmf
-from ..exceptions import InvalidInputError, SmallSampleWarning
 from ..estimators.registry import CLUSTER_COMPONENTS, MAX_DEFAULT_CLUSTERS
+from ..exceptions import InvalidInputError, SmallSampleWarning
 from ._options import (
     ExampleName,
     ShowProgress,
@@ -110,6 +111,15 @@ def recommend_command(
                           "the model-selection benchmark and scaled to the data's rows, is "
                           "longer.")
     ] = None,
+    unimodal: Annotated[
+        str | None,
+        typer.Option("--unimodal-accuracy", show_default=False,
+                     help="Test accuracy of a classifier on X1 alone and on X2 alone, 'A1,A2'. "
+                          "Default: measured by a logistic-regression probe (1/3 of the rows "
+                          "held out; exact Bayes accuracies for a .npy table). When the better "
+                          "one is less than halfway from chance to perfect, the unimodal "
+                          "ensemble is left out. 'none': no such check.")
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of k-means and the bootstrap.")
                     ] = DEFAULT_SEED,
     json_out: Annotated[
@@ -137,35 +147,76 @@ def recommend_command(
         names = [c.strip() for c in candidates.split(",")]
         if any(not c for c in names):
             raise InvalidInputError(f"--candidates {candidates!r} has an empty fusion name.")
+    given_acc = _parse_unimodal(unimodal)
     if data is not None and data.suffix.lower() == ".npy":
         profile, source, roles = _exact_profile(data, method), str(data), None
+        measured = _bayes_accuracies(read_pmf(data))
     else:
-        profile, source, roles = _sample_profile(
+        profile, source, roles, measured = _sample_profile(
             data, example, {"--x1": x1, "--x2": x2, "--y": y}, estimator=estimator,
             method=method, clusters=clusters, components=components, bootstrap=bootstrap,
-            seed=seed, progress=progress)
+            seed=seed, progress=progress, probe=unimodal is None)
+    accuracy = given_acc if unimodal is not None else measured
+    if accuracy is not None and profile.n_classes is None:
+        if unimodal is not None and given_acc is not None:
+            raise InvalidInputError(
+                "--unimodal-accuracy needs a class-label target; Y here is numeric.")
+        accuracy = None
     rec = recommend_fusion(profile, names, max_params=max_params,
-                           max_train_seconds=max_train_seconds)
+                           max_train_seconds=max_train_seconds, unimodal_accuracy=accuracy)
+    how = "given" if unimodal is not None else (
+        "exact Bayes accuracy of the table" if roles is None else
+        "logistic-regression probe, 1/3 of the rows held out")
     if json_out is not None:
         payload = stamped(
             "recommendation",
             {**rec.to_dict(), "data": source,
+             "unimodal_accuracy": None if accuracy is None else
+             {"x1": accuracy[0], "x2": accuracy[1], "source": how},
              "columns": None if roles is None else
              {"x1": roles["--x1"], "x2": roles["--x2"], "y": roles["--y"]}},
             provenance={"data": source, "seed": seed, "estimator": estimator,
                         "settings": {"method": method, "max_params": max_params,
                                      "max_train_seconds": max_train_seconds,
-                                     "clusters": (profile.pid.settings or {}).get("n_clusters", clusters),
+                                     "clusters": (profile.pid.settings or {}).get(
+                                         "n_clusters", clusters),
                                      "components": components, "bootstrap": bootstrap}})
         write_json_atomically(json_out, json.dumps(payload, indent=2))
-    _print(rec, profile, source, json_out)
+    _print(rec, profile, source, json_out, None if accuracy is None else (accuracy, how))
+
+
+def _parse_unimodal(text: str | None) -> tuple[float, float] | None:
+    """``'A1,A2'`` as two accuracies in [0, 1]; ``'none'`` (or no option) as None."""
+    if text is None or text.strip().lower() == "none":
+        return None
+    parts = [t.strip() for t in text.split(",")]
+    try:
+        values = tuple(float(t) for t in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 2 or not all(0.0 <= v <= 1.0 for v in values):
+        raise InvalidInputError(
+            f"--unimodal-accuracy must be two accuracies in [0, 1] as 'A1,A2' (or 'none'), "
+            f"got {text!r}.")
+    return values[0], values[1]
+
+
+def _bayes_accuracies(pmf: Any) -> tuple[float, float]:
+    """Accuracy of the best classifier on X1 alone and on X2 alone, from p[x1, x2, y]."""
+    import numpy as np
+
+    p = np.asarray(pmf, dtype=float)
+    p = p / p.sum()
+    return float(p.sum(axis=1).max(axis=1).sum()), float(p.sum(axis=0).max(axis=1).sum())
 
 
 def _sample_profile(data: Path | None, example: str | None, given: dict[str, str | None], *,
                     estimator: str, method: str, clusters: int | None, components: int,
-                    bootstrap: int, seed: int, progress: bool
-                    ) -> tuple[InteractionProfile, str, dict[str, list[str]]]:
+                    bootstrap: int, seed: int, progress: bool, probe: bool
+                    ) -> tuple[InteractionProfile, str, dict[str, list[str]],
+                               tuple[float, float] | None]:
     from ..analysis.recommend import profile_interactions
+    from ..analysis.unimodal_probe import probe_accuracy
 
     frame, roles, source = load_samples(data, example, given)
     y = frame[roles["--y"]]
@@ -177,24 +228,39 @@ def _sample_profile(data: Path | None, example: str | None, given: dict[str, str
             n_components=components or None, n_bootstrap=bootstrap, random_state=seed,
             progress=progress,
         )
-    return profile, source, roles
+    measured = None
+    if probe and profile.n_classes is not None:
+        target = y.iloc[:, 0] if y.shape[1] == 1 else y
+        try:
+            measured = probe_accuracy(frame[roles["--x1"]], frame[roles["--x2"]], target,
+                                      random_state=seed)
+        except InvalidInputError as exc:  # e.g. a class too rare to split: no gate then
+            profile = replace(profile, warnings=(*profile.warnings,
+                                                 f"no unimodal probe: {exc}"))
+    return profile, source, roles, measured
 
 
 def _exact_profile(path: Path, method: str) -> InteractionProfile:
     from ..analysis.recommend import InteractionProfile, shares_of
     from ..info.pid import pid
 
-    result = pid(read_pmf(path), method=method)
+    table = read_pmf(path)
+    result = pid(table, method=method)
     return InteractionProfile(
         shares=shares_of(result), pid=result, estimator="exact",
         reason="exact: DATA is a probability table p[x1, x2, y]",
+        n_classes=int(table.shape[2]) if table.shape[2] > 1 else None,
     )
 
 
 def _print(rec: Recommendation, profile: InteractionProfile, source: str,
-           json_out: Path | None) -> None:
+           json_out: Path | None, unimodal: tuple[tuple[float, float], str] | None) -> None:
     console = Console(markup=False)
     console.print(f"estimator {profile.reason}", highlight=False)
+    if unimodal is not None:
+        (a1, a2), how = unimodal
+        console.print(f"accuracy of X1 alone {a1:.3f}, X2 alone {a2:.3f} ({how})",
+                      highlight=False)
     table = Table(title=f"Interaction profile of {source} ({profile.pid.units})",
                   title_justify="left")
     for col in ("atom", "value", "share"):
