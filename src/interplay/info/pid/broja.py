@@ -101,11 +101,10 @@ class BROJA(RedundancyMeasure):
         start = time.perf_counter()
         sol = solve_broja(p, tol=self.tol * math.log(2), max_iter=self.max_iter)
         p1y, p2y = p.sum(axis=1), p.sum(axis=0)
-        py = p1y.sum(axis=0)
-        hy = _entropy(py)
-        i1 = _entropy(p1y.sum(axis=1)) + hy - _entropy(p1y)
-        i2 = _entropy(p2y.sum(axis=1)) + hy - _entropy(p2y)
-        i12 = _entropy(p.sum(axis=2)) + hy - _entropy(p)
+        hy, h1, h1y, h2, h2y, h12, h = _entropies(
+            p1y.sum(axis=0), p1y.sum(axis=1), p1y, p2y.sum(axis=1), p2y, p.sum(axis=2), p
+        )
+        i1, i2, i12 = h1 + hy - h1y, h2 + hy - h2y, h12 + hy - h
         # V* lies in [max(I1, I2), I12] (q = p is feasible; I_q(Y; X1 X2) >= I(Y; Xi)), so
         # moving the certified upper bound into that interval only brings it nearer the optimum.
         v_star = min(max(hy + sol["primal"], i1, i2), max(i12, i1, i2))
@@ -130,9 +129,13 @@ class BROJA(RedundancyMeasure):
         return i1 + i2 - v_star, diag
 
 
-def _entropy(p: np.ndarray) -> float:
-    nz = p[p > 0]
-    return float(-(nz * np.log(nz)).sum())
+def _entropies(*arrays: np.ndarray) -> list[float]:
+    """The entropies (nats) of several pmfs, in one pass over their entries."""
+    flat = np.concatenate([a.ravel() for a in arrays])
+    positive = flat > 0
+    terms = np.where(positive, flat * np.log(np.where(positive, flat, 1.0)), 0.0)
+    starts = np.cumsum([0] + [a.size for a in arrays[:-1]])
+    return (-np.add.reduceat(terms, starts)).tolist()
 
 
 def optimal_coupling(p: Any, tol: float = 1e-10, max_iter: int = 200) -> np.ndarray:
@@ -160,18 +163,10 @@ def solve_broja(p: np.ndarray, tol: float, max_iter: int) -> dict[str, Any]:
     """
     p1, p2 = p.sum(axis=1), p.sum(axis=0)
     m1, m2 = p1 > 0, p2 > 0
-    label, n_blocks = _target_blocks(p, m1, m2)
+    groups, alone, n_blocks = _target_blocks(m1, m2)
     q = np.zeros(p.shape)
-    present = label >= 0
-    count = np.bincount(label[present], minlength=n_blocks)
-    alone = present.copy()
-    alone[present] = count[label[present]] == 1
     # a lone target value: every cell of the block has q(y | cell) = 1, for any coupling
     q[:, :, alone] = p[:, :, alone]
-    groups = []
-    if n_blocks > int(alone.sum()):
-        order = np.argsort(label, kind="stable")[int((~present).sum()):]
-        groups = [g for g in np.split(order, np.cumsum(count)[:-1]) if g.size > 1]
     primal = 0.0
     hard = []
     for ys in groups:
@@ -227,32 +222,41 @@ def solve_broja(p: np.ndarray, tol: float, max_iter: int) -> dict[str, Any]:
     }
 
 
-def _target_blocks(p: np.ndarray, m1: np.ndarray, m2: np.ndarray) -> tuple[np.ndarray, int]:
-    """The independent block of each target value (-1 where ``p(y) = 0``) and their number.
+def _target_blocks(m1: np.ndarray, m2: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, int]:
+    """The independent blocks of target values: those of two or more values, the values that
+    form a block alone (a mask), and the number of blocks.
 
     Target values ``y`` and ``y'`` are linked when they share a row of positive ``p(x1, .)``
     and a column of positive ``p(x2, .)``: a cell both may use. Up to ``_DENSE_TARGETS``
     values the links' transitive closure is taken by squaring the small link matrix;
     beyond, through a sparse graph over the entries (linear in their number).
     """
-    label = np.full(p.shape[2], -1, dtype=np.intp)
+    alone = np.zeros(m1.shape[1], dtype=bool)
     ys = (m1.any(axis=0) & m2.any(axis=0)).nonzero()[0]
     if ys.size > _DENSE_TARGETS:
         (_, _, y), block, n_blocks = _blocks(m1, m2)
+        label = np.zeros(m1.shape[1], dtype=np.intp)
         label[y] = block
-        return label, n_blocks
-    r, c = m1[:, ys].astype(float), m2[:, ys].astype(float)
-    reach = ((r.T @ r) > 0) & ((c.T @ c) > 0)
-    while True:
-        linked = reach.astype(float)
-        wider = (linked @ linked) > 0
-        if (wider == reach).all():
-            break
-        reach = wider
-    first = reach.argmax(axis=1)  # the smallest target value of each one's block
-    root = first == np.arange(ys.size)
-    label[ys] = (root.cumsum() - 1)[first]
-    return label, int(root.sum())
+        label = label[ys]
+        order = ys[np.argsort(label, kind="stable")]
+        groups = np.split(order, np.cumsum(np.bincount(label, minlength=n_blocks))[:-1])
+    else:
+        r, c = m1[:, ys].astype(float), m2[:, ys].astype(float)
+        reach = ((r.T @ r) > 0) & ((c.T @ c) > 0)
+        while True:
+            linked = reach.astype(float)
+            wider = (linked @ linked) > 0
+            if (wider == reach).all():
+                break
+            reach = wider
+        # a block's first value reaches no smaller one
+        roots = (reach.argmax(axis=1) == np.arange(ys.size)).nonzero()[0]
+        groups = [ys[reach[r]] for r in roots.tolist()]
+        n_blocks = len(groups)
+    for g in groups:
+        if g.size == 1:
+            alone[g] = True
+    return [g for g in groups if g.size > 1], alone, n_blocks
 
 
 def _blocks(m1: np.ndarray, m2: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, int]:

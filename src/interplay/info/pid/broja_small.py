@@ -38,9 +38,10 @@ from ..._lazy import lazy_module
 
 lapack = lazy_module("scipy.linalg.lapack")
 
-_TO_BOUNDARY = 0.9999  # fraction of the longest step that keeps every entry positive
+_TO_BOUNDARY = 0.999999  # fraction of the longest step that keeps every entry positive
 _ARMIJO = 0.25  # decrease a step must achieve, as a fraction of the linear prediction
 _SHORTEST = 1e-10  # a step shorter than this means round-off has taken over
+_RIDGE = 1e-12  # relative diagonal shift when the Hessian is singular
 _MOST = 30  # Newton steps before handing the block to the general solver
 _CERTIFY_BELOW = 100.0  # certify once the predicted gap is within this factor of tol
 #: Blocks up to this many entries that may carry mass, and this many free coordinates, are
@@ -153,8 +154,11 @@ class _Block:
         hess = (s.basis_t / q) @ s.basis \
             - (s.cell_basis_t / m) @ s.cell_basis
         _, step, info = lapack.dposv(hess, -g)
-        if info != 0:  # flat directions or round-off: least squares
-            step = np.linalg.lstsq(hess, -g, rcond=None)[0]
+        if info != 0:  # flat directions (several optima, XOR) or round-off: a tiny ridge
+            ridge = _RIDGE * float(hess.diagonal().max())
+            _, step, info = lapack.dposv(hess + ridge * np.eye(g.size), -g)
+            if info != 0:
+                step = np.linalg.lstsq(hess, -g, rcond=None)[0]
         return s.basis @ step, -float(g @ step)
 
     def certificate(self, q: np.ndarray, f: float, grad: np.ndarray) -> tuple[float, float]:
