@@ -42,7 +42,11 @@ _TO_BOUNDARY = 0.999999  # fraction of the longest step that keeps every entry p
 _ARMIJO = 0.25  # decrease a step must achieve, as a fraction of the linear prediction
 _SHORTEST = 1e-10  # a step shorter than this means round-off has taken over
 _RIDGE = 1e-12  # relative diagonal shift when the Hessian is singular
-_MOST = 30  # Newton steps before handing the block to the general solver
+_MOST = 30  # Newton steps of each kind before handing the block to the general solver
+_TO_BOUNDARY_BARRIER = 0.99  # the same on the barrier's path, which keeps away from it
+_START = 0.1  # the barrier's first share of the gap (times the number of entries)
+_PATH = 10.0  # factor the barrier weight falls by once the iterate is centred
+_BARRIER = 0.1  # the barrier's last share of the gap, as a fraction of tol
 _CERTIFY_BELOW = 100.0  # certify once the predicted gap is within this factor of tol
 #: Blocks up to this many entries that may carry mass, and this many free coordinates, are
 #: solved here; larger ones by the interior-point method.
@@ -139,20 +143,30 @@ class _Block:
         self.marginals = np.concatenate([p1[s.lam_at], p2[s.mu_at]])
         self.row_mass, self.col_mass = p1.sum(axis=1), p2.sum(axis=1)
 
-    def objective(self, q: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        """``f(q)``, the gradient ``G = log q(y | x1, x2)`` per entry and the cell masses."""
+    def objective(self, q: np.ndarray, weight: float) -> tuple[float, float, np.ndarray,
+                                                              np.ndarray]:
+        """``f(q)``, ``f(q) - weight sum log q``, the gradient ``G = log q(y | x1, x2)`` of ``f``
+        per entry and the cell masses."""
         m = self.s.member @ q
-        grad = np.log(q) - np.log(m)[self.s.cell]
-        return float(q @ grad), grad, m
+        log_q = np.log(q)
+        grad = log_q - np.log(m)[self.s.cell]
+        f = float(q @ grad)
+        return f, (f - weight * float(log_q.sum()) if weight else f), grad, m
 
-    def newton(self, q: np.ndarray, grad: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, float]:
-        """The Newton step on ``t`` mapped to ``q``, and the squared Newton decrement."""
+    def newton(self, q: np.ndarray, grad: np.ndarray, m: np.ndarray, weight: float
+               ) -> tuple[np.ndarray, float]:
+        """The Newton step of ``f - weight sum log q`` on ``t`` mapped to ``q``, and the
+        squared Newton decrement."""
         s = self.s
-        g = s.basis_t @ grad
+        if weight:
+            g = s.basis_t @ (grad - weight / q)
+            curvature = (1.0 + weight / q) / q
+        else:
+            g = s.basis_t @ grad
+            curvature = 1.0 / q
         if not g.size:
             return np.zeros_like(q), 0.0
-        hess = (s.basis_t / q) @ s.basis \
-            - (s.cell_basis_t / m) @ s.cell_basis
+        hess = (s.basis_t * curvature) @ s.basis - (s.cell_basis_t / m) @ s.cell_basis
         _, step, info = lapack.dposv(hess, -g)
         if info != 0:  # flat directions (several optima, XOR) or round-off: a tiny ridge
             ridge = _RIDGE * float(hess.diagonal().max())
@@ -161,15 +175,20 @@ class _Block:
                 step = np.linalg.lstsq(hess, -g, rcond=None)[0]
         return s.basis @ step, -float(g @ step)
 
-    def certificate(self, q: np.ndarray, f: float, grad: np.ndarray) -> tuple[float, float]:
+    def certificate(self, q: np.ndarray, f: float, grad: np.ndarray, weight: float
+                    ) -> tuple[float, float]:
         """The duality gap of ``q`` (nats, never below the truth) and the largest violation
-        of a cell constraint by the fitted dual point before it was made feasible."""
+        of a cell constraint by the fitted dual point before it was made feasible.
+
+        The dual point is fitted to ``G - weight / q``: with ``weight`` 0, to the gradient of
+        ``f``; on the barrier's central path, to what ``lam + mu`` is there exactly."""
         s = self.s
         weighted = s.design_t * q
-        _, dual, info = lapack.dposv(weighted @ s.design, weighted @ grad)
+        target = grad - weight / q if weight else grad
+        _, dual, info = lapack.dposv(weighted @ s.design, weighted @ target)
         if info != 0:
             w = np.sqrt(q)
-            dual = np.linalg.lstsq(s.design * w[:, None], grad * w, rcond=None)[0]
+            dual = np.linalg.lstsq(s.design * w[:, None], target * w, rcond=None)[0]
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             lse = np.log(s.member @ np.exp(s.design @ dual))  # log sum_y e^(lam + mu) per cell
         worst = float(lse.max())
@@ -195,26 +214,62 @@ def solve_small(
     """Damped Newton on the feasible set's coordinates for a small block with marginals
     ``p1[x1, y]`` and ``p2[x2, y]`` (of a pmf); ``tol`` is the duality gap asked for, in nats.
 
-    ``structure`` may be passed when several blocks share a support. Returns the best
+    Plain Newton first (two or three steps on the gates); if it stalls, which happens when
+    some cells empty along a direction on which ``f`` is linear, a barrier path from the
+    start. ``structure`` may be passed when several blocks share a support. Returns the best
     certified coupling ``q[x1, x2, y]`` and a dict with its ``primal`` objective, the
     certified ``gap``, ``iterations``, residuals and a ``message``; a gap above ``tol``
     means the caller should try the general solver.
     """
-    max_iter = min(max_iter, _MOST)
     s = structure if structure is not None else \
         Structure(p1 > 0, p2 > 0, p1.argmax(axis=0), p2.argmax(axis=0))
     block = _Block(s, p1, p2)
+    best = _descend(block, tol, min(max_iter, _MOST), barrier=False)
+    if best[0] > tol:
+        second = _descend(block, tol, min(max_iter, _MOST), barrier=True)
+        second = (*second[:4], best[4] + second[4], second[5])
+        if second[0] < best[0] or second[0] <= tol:
+            best = second
+    gap, q, f, dres, iterations, message = best
+    coupling = block.coupling(q)
+    presid = float(max(np.abs(coupling.sum(axis=1) - p1).max(),
+                       np.abs(coupling.sum(axis=0) - p2).max()))
+    return coupling, {
+        "primal": f,
+        "gap": max(gap, 0.0),
+        "iterations": iterations,
+        "primal_residual": presid,
+        "dual_residual": dres,
+        "message": message,
+    }
+
+
+def _descend(block: _Block, tol: float, max_iter: int, barrier: bool
+             ) -> tuple[float, np.ndarray, float, float, int, str]:
+    """Newton's method from ``q_0``: on ``f`` itself, or along the barrier's central path
+    (weight divided by ``_PATH`` each time the iterate is centred, down to the weight whose
+    share of the gap is ``_BARRIER`` of ``tol``). Returns the best certificate's gap, its
+    iterate, objective and dual residual, the steps taken and a message."""
+    n = block.q0.size
+    final = _BARRIER * tol / n
+    weight = max(_START / n, final) if barrier else 0.0
+    to_boundary = _TO_BOUNDARY_BARRIER if barrier else _TO_BOUNDARY
     q = block.q0
-    f, grad, m = block.objective(q)
+    f, phi, grad, m = block.objective(q, weight)
     best: tuple[float, np.ndarray, float, float] = (math.inf, q, f, math.inf)
     message = "iteration limit reached"
     iterations, remaining = 0, math.inf
     while True:
-        dq, decrement = block.newton(q, grad, m)
+        dq, decrement = block.newton(q, grad, m, weight)
+        if weight > final and decrement <= weight * n:  # centred: follow the path inwards
+            weight = max(weight / _PATH, final)
+            phi = f - weight * float(np.log(q).sum())
+            dq, decrement = block.newton(q, grad, m, weight)
         # What is left to gain: the Newton decrement, or where the last step stopped short of
         # the boundary, the linear decrease still ahead of it (less than the decrement).
-        if min(decrement, remaining) <= _CERTIFY_BELOW * tol or iterations == max_iter:
-            gap, dres = block.certificate(q, f, grad)
+        if weight <= final and (min(decrement, remaining) <= _CERTIFY_BELOW * tol
+                                or iterations == max_iter):
+            gap, dres = block.certificate(q, f, grad, weight)
             if gap < best[0]:
                 best = (gap, q, f, dres)
             if gap <= tol:
@@ -227,32 +282,21 @@ def solve_small(
             break
         shrink = dq < 0
         longest = float((q[shrink] / -dq[shrink]).min()) if shrink.any() else math.inf
-        size = min(1.0, _TO_BOUNDARY * longest)
+        size = min(1.0, to_boundary * longest)
         while size >= _SHORTEST:
             trial = q + size * dq
             if trial.min() > 0.0:
-                f_new, grad_new, m_new = block.objective(trial)
-                if f_new <= f - _ARMIJO * size * decrement:
+                f_new, phi_new, grad_new, m_new = block.objective(trial, weight)
+                if phi_new <= phi - _ARMIJO * size * decrement:
                     break
             size *= 0.5
         else:
             message = "stopped: float64 round-off halted progress before the requested gap"
             break
         remaining = (longest - size) * decrement if longest < 1.0 else math.inf
-        q, f, grad, m = trial, f_new, grad_new, m_new
+        q, f, phi, grad, m = trial, f_new, phi_new, grad_new, m_new
         iterations += 1
     if best[0] == math.inf:  # never certified: certify the last iterate
-        gap, dres = block.certificate(q, f, grad)
-        best = (gap, q, f, dres)
-    gap, q, f, dres = best
-    coupling = block.coupling(q)
-    presid = float(max(np.abs(coupling.sum(axis=1) - p1).max(),
-                       np.abs(coupling.sum(axis=0) - p2).max()))
-    return coupling, {
-        "primal": f,
-        "gap": max(gap, 0.0),
-        "iterations": iterations,
-        "primal_residual": presid,
-        "dual_residual": dres,
-        "message": message,
-    }
+        best = (*block.certificate(q, f, grad, weight), )
+        best = (best[0], q, f, best[1])
+    return (*best, iterations, message)
