@@ -76,7 +76,7 @@ def test_a_binding_run_is_scored_as_representations_by_default(bound):
         assert 1 <= m["a_to_b_median_rank"]["mean"] <= 60
     assert set(reps["probe"]) == {"fou", "kar", "zer", "all"}
     assert all(0 <= s["mean"] <= 1 for s in reps["probe"].values())
-    assert "Per-modality embeddings on 60 test samples" in printed
+    assert "Representations on 60 test samples" in printed
     assert "linear-probe test accuracy" in printed
 
 
@@ -128,7 +128,7 @@ def test_the_report_shows_the_representation_section(bound, tmp_path):
     assert run_cli("report", str(run_dir / "evaluation.json"), "-o", str(page),
                    progress_flag=False)[0] == 0
     html = page.read_text()
-    assert "Per-modality embeddings (contrastive objective) on 60 test samples" in html
+    assert "Representations (contrastive objective) on 60 test samples" in html
     assert "Linear probe" in html and 'alt="cross-modal retrieval and probe accuracy"' in html
     r1 = ev["representations"]["pairs"][0]["metrics"]["a_to_b_R@1"]
     assert f"{r1['mean']:.3f} ± {r1['std']:.3f}" in html

@@ -14,8 +14,8 @@ from interplay.training.objective import create_objective, list_objectives
 
 
 def _model(widths=(4, 4, 4)) -> MultimodalModel:
-    enc = {m: create_encoder("vector", 3, w) for m, w in zip("abc", widths)}
-    return MultimodalModel(enc, create_fusion("early", dict(zip("abc", widths)), 6),
+    enc = {m: create_encoder("vector", 3, w) for m, w in zip("abc", widths, strict=True)}
+    return MultimodalModel(enc, create_fusion("early", dict(zip("abc", widths, strict=True)), 6),
                            create_head("classification", 6, 2))
 
 

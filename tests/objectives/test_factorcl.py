@@ -1,4 +1,4 @@
-"""FactorCL: its terms, its two optimiser groups, bound directions on Gaussian data, augmentations."""
+"""FactorCL: its terms, its two optimiser groups, bound directions on Gaussian data, augmenting."""
 
 from __future__ import annotations
 

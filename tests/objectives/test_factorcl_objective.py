@@ -68,6 +68,18 @@ def test_terms_are_factorcl_on_the_model_embeddings_of_different_widths():
     assert "auxiliary_loss" in task.step_names
 
 
+def test_representations_are_the_four_factors():
+    seed_everything(0)
+    obj = FactorCLSupObjective(["a", "b"], feat_dim=4, hidden=[8])
+    task = Task(_model(), objective=obj)
+    batch, _ = _data(1, 0)  # a single sample can be represented (no negatives needed)
+    out = task.model(batch)
+    reps = obj.representations(out, batch)
+    z = obj.factorcl.heads(out.embeddings["a"], out.embeddings["b"])
+    assert list(reps) == ["a:shared", "a:unique", "b:shared", "b:unique"]
+    assert torch.equal(reps["a:unique"], z["z1u"]) and torch.equal(reps["b:shared"], z["z2s"])
+
+
 def test_the_auxiliary_step_trains_the_critics_and_nothing_else():
     seed_everything(0)
     obj = FactorCLSupObjective(["a", "b"], feat_dim=4, hidden=[8], critic_steps=2)
@@ -215,6 +227,16 @@ def test_train_from_yaml_writes_checkpoint_and_result_and_resumes(tmp_path):
     again = json.loads((run_dir / "result.json").read_text())["runs"]["model"]["per_seed"][0]
     assert again["resumed_from_epoch"] == 3
     assert again["metrics"] == record["metrics"]
+
+    # evaluate scores FactorCL's factors, read from the checkpoint's trained heads
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["evaluate", str(run_dir), "--noise-levels", "0,1", "--no-progress"]) == 0
+    reps = json.loads((run_dir / "evaluation.json").read_text())["representations"]
+    assert reps["objective"] == "factorcl_sup"
+    assert reps["widths"] == {"fou:shared": 8, "fou:unique": 8, "kar:shared": 8,
+                              "kar:unique": 8}
+    assert len(reps["pairs"]) == 6 and set(reps["probe"]) == {*reps["widths"], "all"}
 
 
 def test_bad_objective_options_in_yaml_exit_2_and_write_nothing(tmp_path):

@@ -48,7 +48,7 @@ def test_pairs_probe_chance_and_a_figure_are_rendered(tmp_path):
                                        "cka": _stats(0.3)}}]
     page = render_report([load_result(_evaluation(tmp_path, pairs, {"a": _stats(0.8, 0.82),
                                                                     "all": _stats(0.9, 0.9)}))])
-    assert "Per-modality embeddings (contrastive objective) on 50 test samples" in page
+    assert "Representations (contrastive objective) on 50 test samples" in page
     assert "0.124 ± 0.010" in page  # a -> b R@1
     assert "a → c" in page and "a and c: widths 8 and 6 differ" in page
     assert "<td class=\"text\">chance</td>" in page and "0.020" in page
@@ -61,5 +61,5 @@ def test_no_comparable_pair_gives_tables_without_a_figure(tmp_path):
     pairs = [{**_pair("ac", retrieval=False, note="widths differ"),
               "metrics": {"gap": _stats_none(), "mutual_knn": _stats(0.2), "cka": _stats_none()}}]
     page = render_report([load_result(_evaluation(tmp_path, pairs, None))])
-    assert "Per-modality embeddings" in page and "Linear probe" not in page
+    assert "Representations (contrastive objective)" in page and "Linear probe" not in page
     assert page.count("<img ") == plain.count("<img ")

@@ -32,15 +32,17 @@ from ..models import (
 )
 from ..training.checkpoint import load_checkpoint
 from ..training.config import RunConfig, config_from_dict
-from ..training.objective import learns_representations
+from ..training.objective import Objective, learns_representations
 from ..training.run import (
     RUN_FORMAT,
     RunData,
     _check_trainer,
     _pick,
     build_model,
+    make_task,
     prepare_data,
 )
+from ..training.task import Task
 from .model_pid import model_pid, pid_agreement
 from .representations import representation_metrics
 from .robustness import (
@@ -130,6 +132,19 @@ class LoadedRun:
         except RuntimeError as exc:
             raise DataFormatError(f"{stem}.pt does not fit the run's model: {exc}") from exc
         return model.to(self.config.trainer.device).eval()
+
+    def load_task(self, seed: int) -> Task:
+        """The trained fusion model of one seed inside its task (the objective's trained
+        modules included), in eval mode."""
+        stem = self.path / f"seed-{seed}" / "model" / "final"
+        task = make_task(self.config, build_model(self.config, self.data),
+                         self.data.extra_classes)
+        state, _ = load_checkpoint(stem, map_location="cpu")
+        try:
+            task.load_state_dict(state.get("task", {}))
+        except RuntimeError as exc:
+            raise DataFormatError(f"{stem}.pt does not fit the run's task: {exc}") from exc
+        return task.to(self.config.trainer.device).eval()
 
 
 def load_run(run_dir: str | Path, *, device: str | None = None) -> LoadedRun:
@@ -278,14 +293,17 @@ def _pid_section(run: LoadedRun, predictions: list[np.ndarray], pair: Sequence[s
     }
 
 
-def _encode(model: nn.Module, inputs: Mapping[str, torch.Tensor],
-            batch_size: int) -> dict[str, np.ndarray]:
-    """Each modality's embedding of ``inputs`` (sequences mean-pooled), batched."""
+def _represent(task: Task, inputs: Mapping[str, torch.Tensor],
+               batch_size: int) -> dict[str, np.ndarray]:
+    """The representations the task's objective trains (the model's per-modality embeddings
+    by default; sequences mean-pooled) of ``inputs``, batched."""
+    read = cast(Objective, task.objective).representations  # make_task builds an Objective
     n = next(iter(inputs.values())).shape[0]
     parts: dict[str, list[np.ndarray]] = {}
     with torch.no_grad():
         for s in range(0, n, batch_size):
-            for m, z in model.encode({k: x[s:s + batch_size] for k, x in inputs.items()}).items():
+            batch = {k: x[s:s + batch_size] for k, x in inputs.items()}
+            for m, z in read(task.model(batch), batch).items():
                 z = z.mean(dim=1) if z.ndim == 3 else z
                 parts.setdefault(m, []).append(z.double().cpu().numpy())
     return {m: np.concatenate(v) for m, v in parts.items()}
@@ -300,20 +318,17 @@ def _stats(values: list[Any]) -> dict[str, Any]:
             "per_seed": [float(v) for v in arr]}
 
 
-def _representation_section(run: LoadedRun, models: list[nn.Module],
-                            random_state: int) -> dict[str, Any]:
-    """Retrieval, alignment, gap and probe of every seed's embeddings, aggregated."""
+def _representation_section(run: LoadedRun, random_state: int) -> dict[str, Any]:
+    """Retrieval, alignment, gap and probe of every seed's representations, aggregated."""
     batch = 4 * run.config.trainer.batch_size
     dev = torch.device(run.config.trainer.device)
     (test_x, y_test), (train_x, y_train) = run.data.test, run.data.train
     classification = run.config.task == "classification"
     per_seed = []
-    for seed, model in zip(run.config.trainer.seeds, models, strict=True):
-        if not callable(getattr(model, "encode", None)):
-            raise InvalidInputError("`representations`: the run's model has no per-modality "
-                                    "embeddings (encode) to score.")
-        test = _encode(model, {m: x.to(dev) for m, x in test_x.items()}, batch)
-        train = (_encode(model, {m: x.to(dev) for m, x in train_x.items()}, batch)
+    for seed in run.config.trainer.seeds:
+        task = run.load_task(seed)
+        test = _represent(task, {m: x.to(dev) for m, x in test_x.items()}, batch)
+        train = (_represent(task, {m: x.to(dev) for m, x in train_x.items()}, batch)
                  if classification else None)
         try:
             per_seed.append(representation_metrics(
@@ -449,7 +464,7 @@ def evaluate_run(
             {"modalities": list(pair_), "mean": float(np.mean([c[pair_] for c in per_seed])),
              "per_seed": [c[pair_] for c in per_seed]} for pair_ in per_seed[0]]
         pid = _pid_section(run, predictions, pair, n_clusters, n_components, random_state)
-    reps = _representation_section(run, models, random_state) if representations else None
+    reps = _representation_section(run, random_state) if representations else None
     return EvaluationResult(
         run_dir=str(run.path.resolve()), task=run.config.task, fusion=run.config.fusion.name,
         seeds=list(run.config.trainer.seeds), n_test_samples=int(len(y)),

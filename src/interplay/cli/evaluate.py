@@ -170,12 +170,13 @@ def _cell(stats: dict[str, Any] | None, digits: int = 3) -> str:
 
 def _print_representations(console: Console, reps: dict[str, Any]) -> None:
     chance = reps["chance"]
-    table = Table(title=f"Per-modality embeddings on {reps['n_samples']} test samples "
+    table = Table(title=f"Representations on {reps['n_samples']} test samples "
                         f"(mean ± std over seeds; chance R@1 {chance['R@1']:.3f}, R@10 "
-                        f"{chance['R@10']:.3f}, median rank {chance['median_rank']:g})",
-                  title_justify="left")
-    for col in ("a -> b", "R@1", "R@10", "median rank", "b->a R@1", "mutual kNN", "CKA", "gap"):
-        table.add_column(col, justify="left" if col == "a -> b" else "right")
+                        f"{chance['R@10']:.3f}, median rank {chance['median_rank']:g}; kNN: "
+                        "mutual 10-NN)", title_justify="left")
+    table.add_column("a -> b")
+    for col in ("R@1", "R@10", "med rank", "b->a R@1", "kNN", "CKA", "gap"):
+        table.add_column(col, justify="right", no_wrap=True)
     for pair in reps["pairs"]:
         m = pair["metrics"]
         table.add_row(" -> ".join(pair["modalities"]), _cell(m.get("a_to_b_R@1")),

@@ -57,10 +57,14 @@ def _pooled(embeddings: Mapping[str, Tensor], modalities: Sequence[str],
                                     f"has {sorted(embeddings)}")
         z = embeddings[m]
         out.append(z.mean(dim=1) if z.ndim == 3 else z)
-    if out[0].shape[0] < 2:
+    return out
+
+
+def _with_negatives(h: list[Tensor], who: str) -> list[Tensor]:
+    if h[0].shape[0] < 2:
         raise InvalidInputError(f"objective {who!r} needs batches of at least 2 samples (the "
                                 "other samples are the negatives); got a batch of 1")
-    return out
+    return h
 
 
 class _FactorCLObjective(Objective):
@@ -137,12 +141,24 @@ class _FactorCLObjective(Objective):
     def forward(self, output: Any, batch: Mapping[str, Tensor],
                 target: Any) -> dict[str, Tensor]:
         fcl = self._model()
-        h1, h2 = _pooled(_embeddings(output, self.name), self.modalities, self.name)
+        h1, h2 = _with_negatives(_pooled(_embeddings(output, self.name), self.modalities,
+                                         self.name), self.name)
         t = fcl.factor_terms(fcl.heads(h1, h2), self._condition(target), self._views(batch))
         if self.supervised_weight:
             t["supervised"] = F.cross_entropy(predictions(output), target)
             t["loss"] = t["loss"] + self.supervised_weight * t["supervised"]
         return t
+
+    def representations(self, output: Any,
+                        batch: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """FactorCL's factors: ``"<m>:shared"`` and ``"<m>:unique"`` of both modalities
+        (concatenated, the representation FactorCL's probe reads)."""
+        fcl = self._model()
+        h1, h2 = _pooled(_embeddings(output, self.name), self.modalities, self.name)
+        z = fcl.heads(h1, h2)
+        a, b = self.modalities
+        return {f"{a}:shared": z["z1s"], f"{a}:unique": z["z1u"], f"{b}:shared": z["z2s"],
+                f"{b}:unique": z["z2u"]}
 
     def auxiliary_parameters(self) -> list[nn.Parameter]:
         """The NCE-CLUB critics (trained by :meth:`auxiliary_loss` only)."""
@@ -152,7 +168,8 @@ class _FactorCLObjective(Objective):
                        target: Any) -> Tensor:
         """The critics' InfoNCE learning loss on the batch's (detached) factors."""
         fcl = self._model()
-        h1, h2 = _pooled(_embeddings(output, self.name), self.modalities, self.name)
+        h1, h2 = _with_negatives(_pooled(_embeddings(output, self.name), self.modalities,
+                                         self.name), self.name)
         with torch.no_grad():
             z = fcl.heads(h1.detach(), h2.detach())
             views = self._views(batch)

@@ -184,6 +184,13 @@ class Objective(nn.Module, metaclass=ABCMeta):
         """Called by the task before each training epoch (0-based ``epoch``; also after a
         resume, so a schedule over epochs keeps no state of its own). Default: none."""
 
+    def representations(self, output: Any,
+                        batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The representations this objective trains, by name, from the model's output on
+        ``batch`` (``interplay evaluate`` scores them). Default: the model's per-modality
+        embeddings."""
+        return dict(output.embeddings) if isinstance(output, ModelOutput) else {}
+
     def auxiliary_parameters(self) -> list[nn.Parameter]:
         """Parameters trained only by :meth:`auxiliary_loss`, with their own optimiser; the
         main optimiser and gradient clipping leave them alone. Default: none."""

@@ -70,8 +70,9 @@ def representation_parts(reps: Mapping[str, Any],
     what = f" ({reps['objective']} objective)" if reps.get("objective") else ""
     tables = [table(["a → b", "R@1", "R@10", "median rank", "b → a R@1", "b → a R@10",
                      "mutual kNN", "CKA", "gap"], rows,
-                    f"Per-modality embeddings{what} on {reps['n_samples']} test samples, "
-                    f"{spread}: retrieval of the paired sample among all test samples (cosine "
+                    f"Representations{what} on {reps['n_samples']} test samples, {spread} "
+                    "(each modality's encoder embedding, or the factors the objective trains): "
+                    "retrieval of the paired sample among all test samples (cosine "
                     "similarity), mutual 10-NN overlap, debiased linear CKA, and the modality "
                     "gap (distance between the means of the unit-normalised embeddings).")]
     if reps.get("probe"):
