@@ -228,3 +228,14 @@ def test_config_path_trains_and_learns_parity(data_file, tmp_path):
     record = result["runs"]["model"]["per_seed"][0]
     assert record["metrics"]["test_accuracy"] > 0.85
     assert "val_aux_a" in record["history"][0] and "train_main" in record["history"][0]
+
+
+def test_the_example_config_asks_for_the_recipe():
+    from pathlib import Path
+
+    from interplay.training import load_config
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "configs" / "av_digits_synergy.yaml"
+    cfg = load_config(path)
+    made = create_objective(cfg.objective.name, **cfg.objective.options)
+    assert made.extra_targets == ("image_digit", "audio_digit") and made.warmup_epochs == 20
