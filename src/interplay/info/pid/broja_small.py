@@ -40,7 +40,7 @@ lapack = lazy_module("scipy.linalg.lapack")
 
 _TO_BOUNDARY = 0.999999  # fraction of the longest step that keeps every entry positive
 _ARMIJO = 0.25  # decrease a step must achieve, as a fraction of the linear prediction
-_SHORTEST = 1e-10  # a step shorter than this means round-off has taken over
+_SHORTEST = 1e-3  # a step shorter than this: jammed against the boundary, or round-off
 _RIDGE = 1e-12  # relative diagonal shift when the Hessian is singular
 _MOST = 30  # Newton steps of each kind before handing the block to the general solver
 _TO_BOUNDARY_BARRIER = 0.99  # the same on the barrier's path, which keeps away from it
@@ -51,7 +51,7 @@ _CERTIFY_BELOW = 100.0  # certify once the predicted gap is within this factor o
 #: Blocks up to this many entries that may carry mass, and this many free coordinates, are
 #: solved here; larger ones by the interior-point method.
 SMALL_ENTRIES = 256
-SMALL_COORDINATES = 48
+SMALL_COORDINATES = 96
 
 
 class Structure:
