@@ -48,8 +48,7 @@ def _embeddings(output: Any, who: str) -> Mapping[str, Tensor]:
     return output.embeddings
 
 
-def _pooled(embeddings: Mapping[str, Tensor], modalities: Sequence[str],
-            who: str) -> list[Tensor]:
+def _pooled(embeddings: Mapping[str, Tensor], modalities: Sequence[str]) -> list[Tensor]:
     out = []
     for m in modalities:
         if m not in embeddings:
@@ -141,8 +140,8 @@ class _FactorCLObjective(Objective):
     def forward(self, output: Any, batch: Mapping[str, Tensor],
                 target: Any) -> dict[str, Tensor]:
         fcl = self._model()
-        h1, h2 = _with_negatives(_pooled(_embeddings(output, self.name), self.modalities,
-                                         self.name), self.name)
+        h1, h2 = _with_negatives(_pooled(_embeddings(output, self.name), self.modalities),
+                                 self.name)
         t = fcl.factor_terms(fcl.heads(h1, h2), self._condition(target), self._views(batch))
         if self.supervised_weight:
             t["supervised"] = F.cross_entropy(predictions(output), target)
@@ -154,7 +153,7 @@ class _FactorCLObjective(Objective):
         """FactorCL's factors: ``"<m>:shared"`` and ``"<m>:unique"`` of both modalities
         (concatenated, the representation FactorCL's probe reads)."""
         fcl = self._model()
-        h1, h2 = _pooled(_embeddings(output, self.name), self.modalities, self.name)
+        h1, h2 = _pooled(_embeddings(output, self.name), self.modalities)
         z = fcl.heads(h1, h2)
         a, b = self.modalities
         return {f"{a}:shared": z["z1s"], f"{a}:unique": z["z1u"], f"{b}:shared": z["z2s"],
@@ -168,8 +167,8 @@ class _FactorCLObjective(Objective):
                        target: Any) -> Tensor:
         """The critics' InfoNCE learning loss on the batch's (detached) factors."""
         fcl = self._model()
-        h1, h2 = _with_negatives(_pooled(_embeddings(output, self.name), self.modalities,
-                                         self.name), self.name)
+        h1, h2 = _with_negatives(_pooled(_embeddings(output, self.name), self.modalities),
+                                 self.name)
         with torch.no_grad():
             z = fcl.heads(h1.detach(), h2.detach())
             views = self._views(batch)
@@ -247,5 +246,5 @@ class FactorCLSSLObjective(_FactorCLObjective):
         if self._encode is None:  # pragma: no cover - setup() sets both
             raise InvalidInputError(f"objective {self.name!r} has no encoder for its views")
         views = {m: self._augment(x, None) for m, x in batch.items()}
-        h1, h2 = _pooled(self._encode(views), self.modalities, self.name)
+        h1, h2 = _pooled(self._encode(views), self.modalities)
         return fcl.heads(h1, h2)
