@@ -24,7 +24,7 @@ HELP = (
     "agree); and the PID of the model's predictions next to the PID of the data, both on the "
     "same k-means discretization of two modalities. For a run trained with a contrastive, "
     "binding or FactorCL objective (or any fusion run with --representations), also the "
-    "per-modality embeddings: retrieval between every pair of modalities (R@1, R@10, median "
+    "per-modality embeddings (FactorCL: its shared and unique factors): retrieval between every pair of modalities (R@1, R@10, median "
     "rank), mutual kNN, CKA, the modality gap, and linear-probe accuracy.\n\n"
     "Everything goes to one JSON file (default RUN_DIR/evaluation.json), written atomically, "
     "and a summary is printed. Checkpoints are read with the safe loader (no unpickling).\n\n"
@@ -32,7 +32,7 @@ HELP = (
     "  interplay evaluate runs/mfeat_late\n"
     "  interplay evaluate runs/mfeat_late --baseline ensemble --noise-levels 0,0.5,1,2,4\n"
     "  interplay evaluate runs/mfeat_tensor --baseline runs/mfeat_late --json eval.json\n"
-    "  interplay evaluate runs/mfeat_bind --representations"
+    "  interplay evaluate runs/mfeat_late --representations"
 )
 
 
