@@ -223,11 +223,22 @@ def test_config_path_names_an_unknown_modality(data_file, tmp_path):
 
 
 def test_config_path_trains_and_learns_parity(data_file, tmp_path):
-    cfg = config_from_dict(config(data_file, warmup_epochs=5))
+    from interplay.analysis.evaluation import load_run
+
+    cfg = config_from_dict({**config(data_file, warmup_epochs=5),
+                            "baselines": {"unimodal": True}})
     result = run_training(cfg, output_dir=tmp_path / "run", progress=False)
     record = result["runs"]["model"]["per_seed"][0]
     assert record["metrics"]["test_accuracy"] > 0.85
     assert "val_aux_a" in record["history"][0] and "train_main" in record["history"][0]
+    # the unimodal baselines train on the label alone: no modality tells the parity
+    assert result["runs"]["ensemble"]["per_seed"][0]["metrics"]["test_accuracy"] < 0.7
+    # the run reads back: the model without the auxiliary heads, its test accuracy as recorded
+    run = load_run(tmp_path / "run")
+    inputs, y = run.data.test
+    with torch.no_grad():
+        hits = (run.load_model(0)(inputs).logits.argmax(-1) == y).double().mean()
+    assert float(hits) == pytest.approx(record["metrics"]["test_accuracy"])
 
 
 def test_the_example_config_asks_for_the_recipe():
