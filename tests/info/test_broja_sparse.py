@@ -51,7 +51,8 @@ def test_copy_needs_no_newton_system(a, b, monkeypatch):
 
 def test_blocks_are_solved_separately_and_weighted_by_mass():
     """Two problems on disjoint values of every variable, mixed 0.3 / 0.7: the optimum is the
-    mass-weighted sum of their optima, and the coupling is theirs, scaled."""
+    mass-weighted sum of their optima, and the coupling is an optimal one of each, scaled (the
+    minimiser need not be unique: XOR's optima are all q(x1, x2) / 2 with uniform margins)."""
     rng = np.random.default_rng(3)
     other = rng.dirichlet(np.ones(27)).reshape(3, 3, 3)
     p = np.zeros((5, 5, 5))
@@ -60,9 +61,14 @@ def test_blocks_are_solved_separately_and_weighted_by_mass():
     sol = solve_broja(p, tol=1e-10, max_iter=200)
     assert "2 independent blocks, 2 solved" in sol["message"]
     q_other = optimal_coupling(other)
-    np.testing.assert_allclose(sol["q"][2:, 2:, 2:], 0.7 * q_other, atol=1e-6)
-    np.testing.assert_allclose(sol["q"][:2, :2, :2], 0.3 * np.full((2, 2, 2), 0.125), atol=1e-6)
-    expected = 0.3 * -math.log(2) + 0.7 * _objective(q_other)  # XOR: q* uniform, I_q* = 0
+    for part, mass, block in ((np.s_[2:, 2:, 2:], 0.7, other), (np.s_[:2, :2, :2], 0.3, _xor())):
+        q = sol["q"][part]
+        np.testing.assert_allclose(q.sum(axis=1), mass * block.sum(axis=1), atol=1e-15)
+        np.testing.assert_allclose(q.sum(axis=0), mass * block.sum(axis=0), atol=1e-15)
+        assert q.min() >= 0.0
+    assert abs(_objective(sol["q"][2:, 2:, 2:] / 0.7) - _objective(q_other)) < 1e-10
+    assert abs(_objective(sol["q"][:2, :2, :2] / 0.3) + math.log(2)) < 1e-10  # I_q* = 0
+    expected = 0.3 * -math.log(2) + 0.7 * _objective(q_other)
     assert abs(sol["primal"] - expected) < 1e-9
     assert sol["gap"] <= 1e-10
 
@@ -140,8 +146,8 @@ def test_a_solve_that_would_take_hours_is_refused(monkeypatch):
     """The bound on work per Newton step (a 1182 x 1180 x 6 block of mfeat's raw floats would
     need minutes per step) refuses before any step; here the bound is lowered."""
     monkeypatch.setattr(broja, "_MAX_STEP_FLOPS", 1e3)
-    # 5 x 5 x 5: too many free coordinates for the small-block path, which needs no check
-    p = np.random.default_rng(0).dirichlet(np.ones(5**3)).reshape(5, 5, 5)
+    # 6 x 6 x 6: too many free coordinates for the small-block path, which needs no check
+    p = np.random.default_rng(0).dirichlet(np.ones(6**3)).reshape(6, 6, 6)
     with pytest.raises(InvalidInputError, match="per Newton step"):
         pid(p)
     assert broja._step_flops(1182, 1180, 6, True) > 2e11 > broja._step_flops(64, 64, 64, False)
