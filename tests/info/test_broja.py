@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from interplay import ConvergenceError, InvalidInputError, pid
@@ -486,3 +486,78 @@ def test_a_boundary_optimum_is_certified() -> None:
         warnings.simplefilter("error")
         r = pid(p)
     assert r.diagnostics is not None and r.diagnostics.converged
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    k1=st.integers(2, 4),
+    k2=st.integers(2, 4),
+    ky=st.integers(2, 4),
+    seed=st.integers(0, 10_000),
+    zeros=st.sampled_from([0.0, 0.3, 0.6]),
+    alpha=st.sampled_from([0.1, 1.0]),
+)
+def test_small_block_path_agrees_with_the_interior_point_method(
+    k1: int, k2: int, ky: int, seed: int, zeros: float, alpha: float
+) -> None:
+    """The small-block solver (Newton in the feasible set's coordinates, then a barrier path)
+    certifies every small table by itself, and its value agrees with the general solver's to
+    within the two certified gaps."""
+    from interplay.info.pid.broja import _interior_point
+    from interplay.info.pid.broja_small import solve_small
+
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.full(k1 * k2 * ky, alpha)).reshape(k1, k2, ky)
+    p[rng.random(p.shape) < zeros] = 0.0
+    assume(p.sum() > 0)
+    p /= p.sum()
+    p1, p2 = p.sum(axis=1), p.sum(axis=0)
+    tol = 1e-7 * math.log(2)
+    q, small = solve_small(p1, p2, tol, 200)
+    assert small["gap"] <= tol, small["message"]
+    np.testing.assert_allclose(q.sum(axis=1), p1, atol=1e-15)
+    np.testing.assert_allclose(q.sum(axis=0), p2, atol=1e-15)
+    assert q.min() >= 0.0
+    m = q.sum(axis=2, keepdims=True)
+    value = float(np.where(q > 0, q * np.log(np.where(q > 0, q, 1) / np.where(m > 0, m, 1)),
+                           0).sum())
+    assert value == pytest.approx(small["primal"], abs=1e-14)
+    _, general = _interior_point(p1, p2, tol, 200, True)
+    if general["gap"] <= tol:
+        assert abs(small["primal"] - general["primal"]) <= small["gap"] + general["gap"] + 1e-13
+
+
+@pytest.mark.parametrize("name", ["and", "xor", "rand", "boom", "not two"])
+def test_small_tables_need_no_interior_point_step(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    from interplay.info.pid import broja
+
+    def no_interior_point(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a small block should be certified without the general solver")
+
+    monkeypatch.setattr(broja, "_PrimalDual", no_interior_point)
+    outcomes, truth = CASES[name]
+    r = pid(_pmf(outcomes), on_failure="raise")
+    np.testing.assert_allclose([r.redundancy, r.unique1, r.unique2, r.synergy], truth,
+                               atol=2e-6)
+
+
+def test_the_general_solver_takes_over_when_the_small_path_falls_short(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from interplay.info.pid import broja
+
+    p = _random_joint((3, 3, 3), 21)
+    reference = pid(p, on_failure="raise")
+    real = broja.solve_small
+
+    def uncertified(*args: Any, **kwargs: Any) -> Any:
+        q, info = real(*args, **kwargs)
+        return q, {**info, "gap": 1.0}
+
+    monkeypatch.setattr(broja, "solve_small", uncertified)
+    r = pid(p, on_failure="raise")
+    assert r.diagnostics is not None and r.diagnostics.converged
+    assert "converged" in r.diagnostics.message
+    assert abs(r.redundancy - reference.redundancy) < 2e-7
