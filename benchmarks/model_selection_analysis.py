@@ -164,7 +164,9 @@ def write_figure(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None
                color=colours[j], hatch=hatches[j], edgecolor="#444444", linewidth=0.4)
     ax.set_xticks(x, [r["set"].replace("->", "\n-> ").replace(":", ":\n") for r in rows],
                   fontsize=6.5)
-    ax.set_ylabel("regret (% below the best model)")
+    ax.set_yscale("symlog", linthresh=1.0)  # linear below 1%, where the goal is judged
+    ax.axhline(1.0, color="#444444", linewidth=0.6, linestyle=":")
+    ax.set_ylabel("regret (% below the best model; log above 1%)")
     ax.set_title(f"Leave-one-dataset-out: regret of each policy ({title})")
     ax.legend(fontsize=7, ncol=4)
     fig.tight_layout()

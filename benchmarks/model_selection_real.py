@@ -75,6 +75,7 @@ SETS = (
     PairSet("mfeat", ("kar", "zer"), "digit"),
     PairSet("mfeat", ("fac", "mor"), "digit"),
     PairSet("av-digits", ("image", "audio"), "digit", images=("image",)),
+    PairSet("noisy-digits", ("rotated", "noisy"), "digit", images=("rotated", "noisy")),
 )
 #: Sets trained and shown but left out of the leave-one-out summary and the calibration, why.
 EXCLUDED = {
@@ -234,15 +235,20 @@ def accuracies(cache: dict[str, Any], spec: PairSet) -> dict[str, list[float]] |
 
     if spec.key in FROM_FUSION_TABLE:
         return fusion_table_accuracies(spec.key)
-    runs = runs_of(cache, spec.key)
-    names = (ENSEMBLE, *list_fusions(), *(f"{m} only" for m in spec.modalities))
+    runs = runs_of(cache, spec.key)  # the unimodal models always from this cache
+    names = (ENSEMBLE, *list_fusions())
+    alone = tuple(f"{m} only" for m in spec.modalities)
     seeds = sorted({int(k.rsplit("|", 1)[1]) for k in runs if k.startswith(spec.key + "|")})
     complete = [seed for seed in seeds
                 if all(f"{spec.key}|{n}|{seed}" in runs for n in names)]
-    if not complete:
+    single = [seed for seed in SEEDS
+              if all(f"{spec.key}|{n}|{seed}" in cache["runs"] for n in alone)]
+    if not complete or not single:
         return None  # only seeds where every candidate was measured
-    return {n: [runs[f"{spec.key}|{n}|{seed}"]["test_accuracy"] for seed in complete]
-            for n in names}
+    out = {n: [runs[f"{spec.key}|{n}|{seed}"]["test_accuracy"] for seed in complete]
+           for n in names}
+    return out | {n: [cache["runs"][f"{spec.key}|{n}|{seed}"]["test_accuracy"]
+                      for seed in single] for n in alone}
 
 
 def excluded(cache: dict[str, Any]) -> dict[str, str]:
@@ -296,6 +302,12 @@ def analyse(cache: dict[str, Any]) -> dict[str, Any]:
         return {}
     notes = ["Excluded from the summary and the calibration:", ""]
     notes += [f"- `{k}`: {why}." for k, why in excluded(cache).items()]
+    if recipe_runs():
+        recipe = json.loads(SYNERGY_RECIPE.read_text()).get("recipe", {})
+        notes += ["", f"`{SYNERGY_KEY}`: every candidate trained with the synergy recipe of "
+                  "`benchmarks/synergy_recipe.py` (" + str(recipe.get("label", "")) + "), read "
+                  "from `benchmarks/results/synergy_recipe.json`; its unimodal models are the "
+                  "fusion-table protocol's (parity from one modality alone)."]
     return msa.analyse_suite(
         held, hard.hard_cases(hard.load_cache()), title="real sets",
         stem="model_selection_real", root=ROOT,

@@ -173,3 +173,17 @@ def test_probe_accuracy_sees_which_modality_predicts_the_label():
     assert a1 > 0.95 and abs(a2 - 0.25) < 0.08
     with pytest.raises(InvalidInputError, match="at least two values"):
         probe_accuracy(informative, informative, np.zeros(900))
+
+
+def test_a_warned_profile_says_how_far_to_trust_the_pick():
+    from interplay.analysis.recommend import InteractionProfile
+
+    shares = {"redundancy": 0.1, "unique1": 0.1, "unique2": 0.1, "synergy": 0.7}
+    ci = {"redundancy": (0.05, 0.15), "unique1": (0.05, 0.15), "unique2": (0.05, 0.15),
+          "synergy": (0.6, 0.8)}
+    warned = InteractionProfile(shares=shares, pid=None, estimator="test", reason="test",
+                                share_ci=ci, warnings=("few samples per cell",))
+    note = [n for n in recommend_fusion(warned).notes if "estimator warning" in n]
+    assert note and "synergy share of 70.0% (range [60.0%, 80.0%])" in note[0]
+    clean = InteractionProfile(shares=shares, pid=None, estimator="test", reason="test")
+    assert not any("estimator warning" in n for n in recommend_fusion(clean).notes)
