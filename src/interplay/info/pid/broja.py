@@ -130,12 +130,12 @@ class BROJA(RedundancyMeasure):
 
 
 def _entropies(*arrays: np.ndarray) -> list[float]:
-    """The entropies (nats) of several pmfs, in one pass over their entries."""
-    flat = np.concatenate([a.ravel() for a in arrays])
-    positive = flat > 0
-    terms = np.where(positive, flat * np.log(np.where(positive, flat, 1.0)), 0.0)
-    starts = np.cumsum([0] + [a.size for a in arrays[:-1]])
-    return (-np.add.reduceat(terms, starts)).tolist()
+    """The entropies (nats) of several pmfs, with one logarithm over their positive entries
+    (each pmf has at least one, so no segment of the sum is empty)."""
+    positive = [a[a > 0] for a in arrays]
+    flat = np.concatenate(positive)
+    starts = np.cumsum([0] + [a.size for a in positive[:-1]])
+    return (-np.add.reduceat(flat * np.log(flat), starts)).tolist()
 
 
 def optimal_coupling(p: Any, tol: float = 1e-10, max_iter: int = 200) -> np.ndarray:
@@ -163,10 +163,10 @@ def solve_broja(p: np.ndarray, tol: float, max_iter: int) -> dict[str, Any]:
     """
     p1, p2 = p.sum(axis=1), p.sum(axis=0)
     m1, m2 = p1 > 0, p2 > 0
-    groups, alone, n_blocks = _target_blocks(m1, m2)
-    q = np.zeros(p.shape)
-    # a lone target value: every cell of the block has q(y | cell) = 1, for any coupling
-    q[:, :, alone] = p[:, :, alone]
+    groups, n_blocks = _target_blocks(m1, m2)
+    # q = p wherever no block is solved: a target value alone in its block has q(y | cell) = 1
+    # on every cell, for any coupling, and a block with one value of X1 or X2 holds one point
+    q = p.copy()
     primal = 0.0
     hard = []
     for ys in groups:
@@ -174,7 +174,6 @@ def solve_broja(p: np.ndarray, tol: float, max_iter: int) -> dict[str, Any]:
         at = np.ix_(rows, cols, ys)
         sub = p[at]
         if rows.size == 1 or cols.size == 1:
-            q[at] = sub
             primal += _neg_conditional_entropy(sub)
         else:
             hard.append((at, sub))
@@ -222,41 +221,39 @@ def solve_broja(p: np.ndarray, tol: float, max_iter: int) -> dict[str, Any]:
     }
 
 
-def _target_blocks(m1: np.ndarray, m2: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, int]:
-    """The independent blocks of target values: those of two or more values, the values that
-    form a block alone (a mask), and the number of blocks.
+def _target_blocks(m1: np.ndarray, m2: np.ndarray) -> tuple[list[np.ndarray], int]:
+    """The independent blocks of two or more target values, and the number of all blocks
+    (target values alone in theirs included).
 
     Target values ``y`` and ``y'`` are linked when they share a row of positive ``p(x1, .)``
     and a column of positive ``p(x2, .)``: a cell both may use. Up to ``_DENSE_TARGETS``
     values the links' transitive closure is taken by squaring the small link matrix;
     beyond, through a sparse graph over the entries (linear in their number).
     """
-    alone = np.zeros(m1.shape[1], dtype=bool)
     ys = (m1.any(axis=0) & m2.any(axis=0)).nonzero()[0]
     if ys.size > _DENSE_TARGETS:
         (_, _, y), block, n_blocks = _blocks(m1, m2)
         label = np.zeros(m1.shape[1], dtype=np.intp)
         label[y] = block
         label = label[ys]
-        order = ys[np.argsort(label, kind="stable")]
-        groups = np.split(order, np.cumsum(np.bincount(label, minlength=n_blocks))[:-1])
-    else:
-        r, c = m1[:, ys].astype(float), m2[:, ys].astype(float)
-        reach = ((r.T @ r) > 0) & ((c.T @ c) > 0)
-        while True:
-            linked = reach.astype(float)
-            wider = (linked @ linked) > 0
-            if (wider == reach).all():
-                break
-            reach = wider
-        # a block's first value reaches no smaller one
-        roots = (reach.argmax(axis=1) == np.arange(ys.size)).nonzero()[0]
-        groups = [ys[reach[r]] for r in roots.tolist()]
-        n_blocks = len(groups)
-    for g in groups:
-        if g.size == 1:
-            alone[g] = True
-    return [g for g in groups if g.size > 1], alone, n_blocks
+        count = np.bincount(label, minlength=n_blocks)
+        shared = count[label] > 1
+        ys, label = ys[shared], label[shared]
+        order = np.argsort(label, kind="stable")
+        bounds = np.flatnonzero(np.diff(label[order])) + 1
+        return np.split(ys[order], bounds) if ys.size else [], n_blocks
+    r, c = m1[:, ys].astype(float), m2[:, ys].astype(float)
+    reach = ((r.T @ r) > 0) & ((c.T @ c) > 0)
+    while True:
+        linked = reach.astype(float)
+        wider = (linked @ linked) > 0
+        if (wider == reach).all():
+            break
+        reach = wider
+    # a block's first value reaches no smaller one
+    roots = (reach.argmax(axis=1) == np.arange(ys.size)).nonzero()[0]
+    groups = [ys[reach[r]] for r in roots.tolist()]
+    return [g for g in groups if g.size > 1], len(groups)
 
 
 def _blocks(m1: np.ndarray, m2: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, int]:
