@@ -40,7 +40,8 @@ lapack = lazy_module("scipy.linalg.lapack")
 
 _TO_BOUNDARY = 0.999999  # fraction of the longest step that keeps every entry positive
 _ARMIJO = 0.25  # decrease a step must achieve, as a fraction of the linear prediction
-_SHORTEST = 1e-3  # a step shorter than this: jammed against the boundary, or round-off
+_JAMMED = 1e-3  # a step the boundary cuts below this is blocked
+_HALVINGS = 2.0**-30  # backtracking below this fraction of the first trial: round-off
 _RIDGE = 1e-12  # relative diagonal shift when the Hessian is singular
 _MOST = 30  # Newton steps of each kind before handing the block to the general solver
 _TO_BOUNDARY_BARRIER = 0.99  # the same on the barrier's path, which keeps away from it
@@ -258,7 +259,7 @@ def _descend(block: _Block, tol: float, max_iter: int, barrier: bool
     f, phi, grad, m = block.objective(q, weight)
     best: tuple[float, np.ndarray, float, float] = (math.inf, q, f, math.inf)
     message = "iteration limit reached"
-    iterations, remaining = 0, math.inf
+    iterations, remaining, jammed = 0, math.inf, 0
     while True:
         dq, decrement = block.newton(q, grad, m, weight)
         if weight > final and decrement <= weight * n:  # centred: follow the path inwards
@@ -283,7 +284,14 @@ def _descend(block: _Block, tol: float, max_iter: int, barrier: bool
         shrink = dq < 0
         longest = float((q[shrink] / -dq[shrink]).min()) if shrink.any() else math.inf
         size = min(1.0, to_boundary * longest)
-        while size >= _SHORTEST:
+        # steps that the boundary cuts short twice running mean that an entry blocks the
+        # descent (plain Newton jammed against the boundary): hand over
+        jammed = jammed + 1 if size < _JAMMED else 0
+        if jammed == 2:
+            message = "stopped: jammed against the boundary"
+            break
+        shortest = _HALVINGS * size
+        while size >= shortest:
             trial = q + size * dq
             if trial.min() > 0.0:
                 f_new, phi_new, grad_new, m_new = block.objective(trial, weight)
