@@ -171,18 +171,20 @@ def solve_broja(p: np.ndarray, tol: float, max_iter: int) -> dict[str, Any]:
     hard = []
     for ys in groups:
         rows, cols = m1[:, ys].any(axis=1).nonzero()[0], m2[:, ys].any(axis=1).nonzero()[0]
-        at = np.ix_(rows, cols, ys)
+        size = (rows.size, cols.size, ys.size)
+        at = np.s_[:, :, :] if size == p.shape else np.ix_(rows, cols, ys)
         sub = p[at]
         if rows.size == 1 or cols.size == 1:
             primal += _neg_conditional_entropy(sub)
         else:
             hard.append((at, sub))
-    sizes = [(max(r.size, c.size), min(r.size, c.size), y.size) for (r, c, y), _ in hard]
+    sizes = [(max(sub.shape[:2]), min(sub.shape[:2]), sub.shape[2]) for _, sub in hard]
     large = [s for s in sizes if not _is_small(*s)]
     structured = _check_memory(large) if large else True
     gap = presid = dresid = 0.0
     iterations, messages = 0, []
-    structures: dict[tuple[Any, ...], Structure] = {}
+    # several blocks may share a support (RDNUNQXOR's eight XORs): build its structure once
+    structures: dict[tuple[Any, ...], Structure] | None = {} if len(hard) > 1 else None
     for at, sub in hard:
         mass = float(sub.sum())
         sub = sub / mass
@@ -244,7 +246,7 @@ def _target_blocks(m1: np.ndarray, m2: np.ndarray) -> tuple[list[np.ndarray], in
         return np.split(ys[order], bounds) if ys.size else [], n_blocks
     r, c = m1[:, ys].astype(float), m2[:, ys].astype(float)
     reach = ((r.T @ r) > 0) & ((c.T @ c) > 0)
-    while True:
+    while not reach.all():  # (all linked: one block, as in most small tables)
         linked = reach.astype(float)
         wider = (linked @ linked) > 0
         if (wider == reach).all():
@@ -280,6 +282,14 @@ def _blocks(m1: np.ndarray, m2: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.
 def _is_small(k1: int, k2: int, ky: int) -> bool:
     """Whether a dense ``k1 x k2 x ky`` block is certain to take the small-block path."""
     return k1 * k2 * ky <= SMALL_ENTRIES and (k1 - 1) * (k2 - 1) * ky <= SMALL_COORDINATES
+
+
+def _is_small_support(m1: np.ndarray, m2: np.ndarray) -> bool:
+    """Whether a block with these supports of ``p(x1, y)`` and ``p(x2, y)`` takes the
+    small-block path: few entries that may carry mass, and few free coordinates."""
+    rows, cols = m1.sum(axis=0), m2.sum(axis=0)
+    return bool((rows * cols).sum() <= SMALL_ENTRIES
+                and ((rows - 1) * (cols - 1)).sum() <= SMALL_COORDINATES)
 
 
 def _available_bytes() -> int:
@@ -362,17 +372,14 @@ def _solve_reduced(
         # A single-valued variable fixes q = p: Delta_p holds one point.
         return p.copy(), _report(p, 0.0, 0, 0.0, 0.0, "trivial: Delta_p is a single point")
     m1, m2 = p1 > 0, p2 > 0
-    rows, cols = m1.sum(axis=0), m2.sum(axis=0)
     small = None
-    if (rows * cols).sum() <= SMALL_ENTRIES and ((rows - 1) * (cols - 1)).sum() <= \
-            SMALL_COORDINATES:
+    if _is_small(k1, k2, ky) or _is_small_support(m1, m2):
         a, b = p1.argmax(axis=0), p2.argmax(axis=0)  # the heaviest row and column of each y
-        key = (p.shape, m1.tobytes(), m2.tobytes(), a.tobytes(), b.tobytes())
-        structure = structures.get(key) if structures is not None else None
-        if structure is None:
+        if structures is None:
             structure = Structure(m1, m2, a, b)
-            if structures is not None:
-                structures[key] = structure
+        else:
+            key = (p.shape, m1.tobytes(), m2.tobytes(), a.tobytes(), b.tobytes())
+            structure = structures.get(key) or structures.setdefault(key, Structure(m1, m2, a, b))
         small = solve_small(p1, p2, tol, max_iter, structure)
         if small[1]["gap"] <= tol:
             return small
