@@ -26,8 +26,9 @@ import numpy as np
 
 ENSEMBLE = "ensemble"
 #: Policies in the tables and the figure, in this order.
-POLICIES = ("recommender", "recommender, no unimodal gate", "top score", "always late",
-            "always tensor", "always ensemble", "best on others", "random")
+POLICIES = ("recommender", "recommender, no unimodal gate", "top score",
+            "unimodal skill, no PID", "always late", "always tensor", "always ensemble",
+            "best on others", "random")
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def _recommend(case: Case, aff: Any, with_ensemble: bool) -> Any:
 def leave_one_out(held: Sequence[Case], extra: Sequence[Case]) -> list[dict[str, Any]]:
     """Every policy's pick, regret and rank on each case of ``held``, calibrated on the others
     and on ``extra``."""
-    from interplay.analysis.recommend import recommend_fusion
+    from interplay.analysis.recommend import ENSEMBLE_MIN_SKILL, recommend_fusion
 
     rows = []
     for case in held:
@@ -111,8 +112,11 @@ def leave_one_out(held: Sequence[Case], extra: Sequence[Case]) -> list[dict[str,
                                n_classes=case.n_classes)
         ungated = recommend_fusion(profile, affinity=aff)
         rel_others = {m: float(np.mean([c.relative[m] for c in same])) for m in case.accuracy}
+        fusion_others = max((m for m in rel_others if m != ENSEMBLE), key=rel_others.get)
+        no_pid = ENSEMBLE if case.skill >= ENSEMBLE_MIN_SKILL else fusion_others
         choice = {"recommender": rec.best, "recommender, no unimodal gate": ungated.best,
-                  "top score": rec.ranking[0].name, "always late": "late",
+                  "top score": rec.ranking[0].name, "unimodal skill, no PID": no_pid,
+                  "always late": "late",
                   "always tensor": "tensor", "always ensemble": ENSEMBLE,
                   "best on others": max(rel_others, key=rel_others.get)}
         acc = case.accuracy
@@ -152,9 +156,9 @@ def write_figure(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colours = ("#000000", "#E69F00", "#999999", "#56B4E9", "#009E73", "#F0E442", "#0072B2",
-               "#D55E00")
-    hatches = ("", "//", "\\\\", "", "..", "", "xx", "")
+    colours = ("#000000", "#E69F00", "#999999", "#CC79A7", "#56B4E9", "#009E73", "#F0E442",
+               "#0072B2", "#D55E00")
+    hatches = ("", "//", "\\\\", "++", "", "..", "", "xx", "")
     fig, ax = plt.subplots(figsize=(max(8.0, 1.1 * len(rows)), 4.4))
     width = 0.8 / len(POLICIES)
     x = np.arange(len(rows))
@@ -201,7 +205,7 @@ def markdown(rows: Sequence[dict[str, Any]], summ: dict[str, Any], cases: Sequen
             f"| {r['set']} | {r['seeds']} | {r['best']} ({r['best_accuracy']:.3f}) | "
             f"{r['seed_sd']:.3f} | " + "/".join(f"{sh[a]:.2f}" for a in
                                                 ("redundancy", "unique1", "unique2", "synergy"))
-            + f" | {r['skill']:.2f} | "
+            + f" | {round(r['skill'], 2) + 0.0:.2f} | "
             f"{'yes' if r['separated'] else 'no'} | {r['choice']['recommender']} | "
             f"{100 * r['regret']['recommender']:.2f}% | {r['rank']['recommender']} | "
             f"{r['choice']['best on others']} | {100 * r['regret']['best on others']:.2f}% |")

@@ -103,7 +103,7 @@ MIN_KIND_WEIGHT = 0.5
 DEFAULT_TOLERANCE = 0.0
 #: The unimodal ensemble is a candidate only when the better modality alone has at least this
 #: skill, ``(accuracy - 1/C) / (1 - 1/C)`` for C classes (:func:`unimodal_skill`): halfway from
-#: chance to perfect. Fixed, not fitted: on the benchmarks every threshold from 0.42 to 0.79
+#: chance to perfect. Fixed, not fitted: on the benchmarks every threshold from 0.42 to 0.68
 #: gives the same picks (docs/model-selection.md).
 ENSEMBLE_MIN_SKILL = 0.5
 #: Name of the unimodal ensemble among the candidates (one classifier per modality, trained
