@@ -14,13 +14,22 @@ it is measured, so an interrupted run resumes and the analysis reruns without tr
     nice -n 10 env OMP_NUM_THREADS=1 python benchmarks/model_selection_real.py --train
     python benchmarks/model_selection_real.py            # analysis only, from the cache
 
-The analysis (leave one dataset out): for each held-out set, the recommender is calibrated on
-the other sets (:func:`~interplay.analysis.recommend.calibrate_affinity`) and asked for the
-held-out profile; its choice is scored by the regret ``1 - acc(choice) / acc(best)`` and by the
-rank of the choice, next to fixed policies (always late, always tensor, always the unimodal
-ensemble, the model best on the other sets) and a random choice (its expected regret). It
-writes ``benchmarks/results/model_selection_real.md`` and
-``docs/figures/model_selection_real_regret.svg``.
+``av-digits-synergy`` (parity of the two digits) is at chance under that protocol; when
+``benchmarks/results/synergy_recipe.json`` (``benchmarks/synergy_recipe.py``: per-modality
+auxiliary digit targets) holds its runs, they replace the protocol's and the set joins the
+analysis. Every set also keeps one model per modality alone (the unimodal accuracies).
+
+The analysis (leave one dataset out, :mod:`model_selection_analysis`): for each held-out set,
+the recommender is calibrated on the other real sets (redundancy, unique) and the hard synthetic
+suite of ``benchmarks/model_selection_hard.py`` (synergy), and asked for the held-out profile
+and unimodal accuracies; its choice is scored by the regret ``1 - acc(choice) / acc(best)`` and
+by the rank of the choice, next to the rule without its unimodal gate, the unimodal accuracies
+without PID, fixed policies (always late, tensor, the unimodal ensemble, the model best on the
+other sets) and a random choice (its expected regret). It writes
+``benchmarks/results/model_selection_real.md`` and
+``docs/figures/model_selection_real_regret.svg``. ``--print-default`` prints what
+``recommend.py`` ships; ``--defaults-table`` what the cluster estimator's old and current
+defaults see on the bundled data.
 """
 
 from __future__ import annotations
