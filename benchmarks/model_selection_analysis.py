@@ -159,7 +159,7 @@ def write_figure(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None
     colours = ("#000000", "#E69F00", "#999999", "#CC79A7", "#56B4E9", "#009E73", "#F0E442",
                "#0072B2", "#D55E00")
     hatches = ("", "//", "\\\\", "++", "", "..", "", "xx", "")
-    fig, ax = plt.subplots(figsize=(max(8.0, 1.1 * len(rows)), 4.4))
+    fig, ax = plt.subplots(figsize=(max(8.0, 1.1 * len(rows)), 5.0))
     width = 0.8 / len(POLICIES)
     x = np.arange(len(rows))
     for j, policy in enumerate(POLICIES):
@@ -172,7 +172,8 @@ def write_figure(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None
     ax.axhline(1.0, color="#444444", linewidth=0.6, linestyle=":")
     ax.set_ylabel("regret (% below the best model; log above 1%)")
     ax.set_title(f"Leave-one-dataset-out: regret of each policy ({title})")
-    ax.legend(fontsize=7, ncol=4)
+    ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+              frameon=False)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
