@@ -39,6 +39,7 @@ from ..._lazy import lazy_module
 lapack = lazy_module("scipy.linalg.lapack")
 
 _TO_BOUNDARY = 0.999999  # fraction of the longest step that keeps every entry positive
+_CLOSEST = 1e-12  # the nearest fraction of the longest step a step may stop short of it
 _ARMIJO = 0.25  # decrease a step must achieve, as a fraction of the linear prediction
 _JAMMED = 1e-3  # a step the boundary cuts below this is blocked
 _HALVINGS = 2.0**-30  # backtracking below this fraction of the first trial: round-off
@@ -283,7 +284,11 @@ def _descend(block: _Block, tol: float, max_iter: int, barrier: bool
             break
         shrink = dq < 0
         longest = float((q[shrink] / -dq[shrink]).min()) if shrink.any() else math.inf
-        size = min(1.0, to_boundary * longest)
+        if barrier or longest >= 1.0:
+            size = min(1.0, to_boundary * longest)
+        else:  # stop short of the boundary by what leaves a tenth of tol of linear decrease
+            short = 0.1 * tol / (longest * decrement)
+            size = longest * (1.0 - min(max(short, _CLOSEST), 1.0 - _TO_BOUNDARY))
         # steps that the boundary cuts short twice running mean that an entry blocks the
         # descent (plain Newton jammed against the boundary): hand over
         jammed = jammed + 1 if size < _JAMMED else 0
