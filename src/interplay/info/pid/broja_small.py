@@ -113,13 +113,13 @@ class Structure:
                         np.array(ent_y, dtype=np.intp))
         basis = np.zeros((n, d))
         basis[rect[0], rect[1]] = rect[2]
-        self.basis, self.basis_t = basis, np.ascontiguousarray(basis.T)
+        self.basis, self.basis_t = basis, basis.T
         self.cell = np.array(cell_of, dtype=np.intp)
         member = np.zeros((len(cells), n))
         member[cell_of, range(n)] = 1.0
         self.member = member
         self.cell_basis = member @ basis
-        self.cell_basis_t = np.ascontiguousarray(self.cell_basis.T)
+        self.cell_basis_t = self.cell_basis.T
         self.cell_rows = np.array([c[0] for c in cells], dtype=np.intp)
         self.cell_cols = np.array([c[1] for c in cells], dtype=np.intp)
         self.lam_at, self.mu_at = lam, mu
@@ -127,7 +127,7 @@ class Structure:
         unknown[unknown < 0] = len(lam[0]) + ~unknown[unknown < 0]
         design = np.zeros((n, len(lam[0]) + len(mu[0])))
         design[dual[0], unknown] = 1.0
-        self.design, self.design_t = design, np.ascontiguousarray(design.T)
+        self.design, self.design_t = design, design.T
 
     @property
     def dimension(self) -> int:
@@ -196,12 +196,15 @@ class _Block:
         worst = float(lse.max())
         if not math.isfinite(worst):
             return math.inf, math.inf
+        dual_value = float(self.marginals @ dual)
+        if worst <= 0.0:
+            return f - dual_value, 0.0
         excess = np.zeros(s.shape[:2])
         excess[s.cell_rows, s.cell_cols] = lse
         np.maximum(excess, 0.0, out=excess)
         repair = min(float(self.row_mass @ excess.max(axis=1)),
                      float(self.col_mass @ excess.max(axis=0)))
-        return f - (float(self.marginals @ dual) - repair), max(worst, 0.0)
+        return f - (dual_value - repair), worst
 
     def coupling(self, q: np.ndarray) -> np.ndarray:
         """The entries ``q`` as an array of the block's shape."""
