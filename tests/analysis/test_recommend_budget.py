@@ -122,6 +122,9 @@ def test_bundled_real_pairs_raise_no_small_sample_warning_at_the_defaults(tmp_pa
                          "0", "--no-progress", "--json", str(out)]) == 0
         data = json.loads(out.read_text())
         assert data["profile"]["warnings"] == []
+        # the README example's answer must be one the measured table supports: on both pairs
+        # the unimodal ensemble is the best model (benchmarks/results/model_selection_real.md)
+        assert data["best"] == ENSEMBLE
         assert data["provenance"]["settings"]["clusters"] == cluster_defaults(
             data["profile"]["pid"]["n_samples"], 10)["n_clusters"]
 
