@@ -190,3 +190,19 @@ def test_a_warned_profile_says_how_far_to_trust_the_pick():
     assert note and "synergy share of 70.0% (range [60.0%, 80.0%])" in note[0]
     clean = InteractionProfile(shares=shares, pid=None, estimator="test", reason="test")
     assert not any("estimator warning" in n for n in recommend_fusion(clean).notes)
+
+
+def test_cli_unimodal_accuracy_given_none_or_bad(tmp_path, capsys):
+    out = tmp_path / "rec.json"
+    assert main(["recommend", "--example", "gates", "--unimodal-accuracy", "none",
+                 "--no-progress", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["unimodal_accuracy"] is None and ENSEMBLE not in data["excluded"]
+    assert main(["recommend", "--example", "gates", "--unimodal-accuracy", "0.95, 0.5",
+                 "--no-progress", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["unimodal_accuracy"] == {"x1": 0.95, "x2": 0.5,
+                                                                "source": "given"}
+    capsys.readouterr()
+    assert main(["recommend", "--example", "gates", "--unimodal-accuracy", "0.9,2",
+                 "--no-progress"]) == 2
+    assert "--unimodal-accuracy must be two accuracies" in capsys.readouterr().err
