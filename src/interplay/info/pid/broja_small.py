@@ -143,7 +143,6 @@ class _Block:
         self.s, self.p1, self.p2 = s, p1, p2
         self.q0 = p1[i, y] * p2[j, y] / p1.sum(axis=0)[y]
         self.marginals = np.concatenate([p1[s.lam_at], p2[s.mu_at]])
-        self.row_mass, self.col_mass = p1.sum(axis=1), p2.sum(axis=1)
 
     def objective(self, q: np.ndarray, weight: float) -> tuple[float, float, np.ndarray,
                                                               np.ndarray]:
@@ -202,8 +201,8 @@ class _Block:
         excess = np.zeros(s.shape[:2])
         excess[s.cell_rows, s.cell_cols] = lse
         np.maximum(excess, 0.0, out=excess)
-        repair = min(float(self.row_mass @ excess.max(axis=1)),
-                     float(self.col_mass @ excess.max(axis=0)))
+        repair = min(float(self.p1.sum(axis=1) @ excess.max(axis=1)),
+                     float(self.p2.sum(axis=1) @ excess.max(axis=0)))
         return f - (dual_value - repair), worst
 
     def coupling(self, q: np.ndarray) -> np.ndarray:
