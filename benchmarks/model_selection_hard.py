@@ -308,12 +308,42 @@ def hard_cases(cache: dict[str, Any]) -> list[Any]:
     return out
 
 
+def probe_table() -> None:
+    """Print the skill of ``interplay recommend``'s logistic-regression probe on every set of
+    both suites (full data), to compare with the trained unimodal models of the benchmarks."""
+    from interplay.analysis.recommend import unimodal_skill
+    from interplay.analysis.unimodal_probe import probe_accuracy
+    from interplay.data import load_dataset
+    from model_selection_real import SETS as REAL
+
+    def show(name: str, x1: np.ndarray, x2: np.ndarray, y: np.ndarray) -> None:
+        acc = probe_accuracy(x1, x2, y)
+        classes = np.unique(y).size
+        print(f"| {name} | {acc[0]:.3f} | {acc[1]:.3f} | "
+              f"{max(unimodal_skill(a, classes) for a in acc):.2f} |")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for spec in REAL:
+            ds = load_dataset(spec.dataset)
+            y = np.asarray(ds.targets[spec.target])
+            show(spec.key, *(np.asarray(ds.modalities[m]).reshape(len(y), -1)
+                             for m in spec.modalities), y)
+        for i, recipe in enumerate(SUITE):
+            show(recipe.name, *make_dataset(recipe, i))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", action="store_true",
                         help="train what the cache lacks (slow), then analyse")
     parser.add_argument("--recipes", nargs="+", default=None, help="only these recipes")
+    parser.add_argument("--probe-table", action="store_true",
+                        help="print the unimodal probe's skill on every set of both suites")
     args = parser.parse_args(argv)
+    if args.probe_table:
+        probe_table()
+        return
     cache = load_cache()
     chosen = [(i, r) for i, r in enumerate(SUITE)
               if args.recipes is None or r.name in args.recipes]
