@@ -311,10 +311,11 @@ def hard_cases(cache: dict[str, Any]) -> list[Any]:
 def probe_table() -> None:
     """Print the skill of ``interplay recommend``'s logistic-regression probe on every set of
     both suites (full data), to compare with the trained unimodal models of the benchmarks."""
+    from model_selection_real import SETS as REAL
+
     from interplay.analysis.recommend import unimodal_skill
     from interplay.analysis.unimodal_probe import probe_accuracy
     from interplay.data import load_dataset
-    from model_selection_real import SETS as REAL
 
     def show(name: str, x1: np.ndarray, x2: np.ndarray, y: np.ndarray) -> None:
         acc = probe_accuracy(x1, x2, y)
