@@ -156,6 +156,8 @@ def write_figure(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    matplotlib.rcParams["svg.hashsalt"] = "model-selection"  # the same figure, the same bytes
+
     colours = ("#000000", "#E69F00", "#999999", "#CC79A7", "#56B4E9", "#009E73", "#F0E442",
                "#0072B2", "#D55E00")
     hatches = ("", "//", "\\\\", "++", "", "..", "", "xx", "")
@@ -176,7 +178,7 @@ def write_figure(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None
               frameon=False)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    fig.savefig(path, metadata={"Date": None} if path.suffix == ".svg" else None)
     plt.close(fig)
 
 
