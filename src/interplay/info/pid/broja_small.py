@@ -39,6 +39,7 @@ from ..._lazy import lazy_module
 lapack = lazy_module("scipy.linalg.lapack")
 
 _TO_BOUNDARY = 0.999999  # fraction of the longest step that keeps every entry positive
+_EXTEND = 2.0  # a boundary within this many Newton steps is tried after a full step
 _CLOSEST = 1e-12  # the nearest fraction of the longest step a step may stop short of it
 _ARMIJO = 0.25  # decrease a step must achieve, as a fraction of the linear prediction
 _JAMMED = 1e-3  # a step the boundary cuts below this is blocked
@@ -286,11 +287,10 @@ def _descend(block: _Block, tol: float, max_iter: int, barrier: bool
             break
         shrink = dq < 0
         longest = float((q[shrink] / -dq[shrink]).min()) if shrink.any() else math.inf
-        if barrier or longest >= 1.0:
-            size = min(1.0, to_boundary * longest)
-        else:  # stop short of the boundary by what leaves a tenth of tol of linear decrease
-            short = 0.1 * tol / (longest * decrement)
-            size = longest * (1.0 - min(max(short, _CLOSEST), 1.0 - _TO_BOUNDARY))
+        # short of the boundary by what leaves a tenth of tol of linear decrease
+        near = longest * (1.0 - min(max(0.1 * tol / (longest * decrement), _CLOSEST),
+                                    1.0 - _TO_BOUNDARY))
+        size = min(1.0, to_boundary * longest) if barrier or longest >= 1.0 else near
         # steps that the boundary cuts short twice running mean that an entry blocks the
         # descent (plain Newton jammed against the boundary): hand over
         jammed = jammed + 1 if size < _JAMMED else 0
@@ -308,7 +308,15 @@ def _descend(block: _Block, tol: float, max_iter: int, barrier: bool
         else:
             message = "stopped: float64 round-off halted progress before the requested gap"
             break
-        remaining = (longest - size) * decrement if longest < 1.0 else math.inf
+        if size == 1.0 and not barrier and longest <= _EXTEND:
+            # the boundary lies just past the Newton point (AND): when f is lower there, the
+            # optimum is on it, and stopping short of it saves a step
+            far = q + near * dq
+            f_far, phi_far, grad_far, m_far = block.objective(far, weight)
+            if f_far < f_new:
+                size, trial, f_new, phi_new, grad_new, m_new = \
+                    near, far, f_far, phi_far, grad_far, m_far
+        remaining = (longest - size) * decrement if size == near else math.inf
         q, f, phi, grad, m = trial, f_new, phi_new, grad_new, m_new
         iterations += 1
     if best[0] == math.inf:  # never certified: certify the last iterate
