@@ -3,13 +3,15 @@
 COPY (``y = (x1, x2)``, independent uniform sources) has ``|Y| = |X1| |X2|`` target values
 but a single feasible coupling; the gates are the classic small examples (AND, XOR, RDN,
 UNQ, RDNXOR, RDNUNQXOR, XORAND). Each case runs in its own process with one BLAS thread:
-one untimed warm-up, then the median wall and CPU seconds of ``--repeats`` solves. When a
+one untimed warm-up, then the median wall and CPU milliseconds of ``--repeats`` solves. When a
 BROJA_2PID checkout is given (``--broja2pid DIR``, needs ``ecos``), it solves the same
 distributions in its own processes; its code is imported from DIR, never copied here.
-Prints a markdown table with the speed-up (CPU time, BROJA_2PID / interplay) and the largest
-atom disagreement in bits.
+With ``--rounds N`` each case runs in N processes per solver, alternating between the
+solvers, and the median over rounds is reported: on a shared machine, load that comes and
+goes then falls on both alike. Prints a markdown table with the speed-up (CPU time,
+BROJA_2PID / interplay) and the largest atom disagreement in bits.
 
-    python benchmarks/bench_broja_sparse.py --broja2pid /path/to/BROJA_2PID --repeats 5
+    python benchmarks/bench_broja_sparse.py --broja2pid /path/to/BROJA_2PID --repeats 25 --rounds 5
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def copy_outcomes(a: int, b: int) -> list[tuple[object, object, object]]:
 WORKER = r"""
 import json, statistics, sys, time
 import numpy as np
-outcomes, solver, repeats, folder = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+outcomes, solver = json.loads(sys.argv[1]), sys.argv[2]
+repeats, folder = int(sys.argv[3]), sys.argv[4]
 outcomes = [tuple(json.dumps(v) for v in o) for o in outcomes]
 weight = 1.0 / len(outcomes)
 if solver == "interplay":
@@ -90,10 +93,20 @@ def run(outcomes: list, solver: str, repeats: int, folder: str, timeout: float) 
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _median_round(rounds: list[dict]) -> dict | None:
+    """The per-round medians' median (wall and CPU); the atoms of the first round."""
+    if not rounds:
+        return None
+    return {"wall": statistics.median(r["wall"] for r in rounds),
+            "cpu": statistics.median(r["cpu"] for r in rounds), "atoms": rounds[0]["atoms"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--broja2pid", default=None, help="folder of a BROJA_2PID checkout")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="processes per case and solver, alternating; medians reported")
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--copy", nargs="*", default=["20x20", "30x25", "50x25", "100x10"],
                         help="COPY sizes as AxB")
@@ -104,22 +117,29 @@ def main() -> None:
         cases[f"COPY {a}x{b}"] = copy_outcomes(a, b)
     solvers = ["interplay"] + (["BROJA_2PID"] if args.broja2pid else [])
     print("| case | |X1| x |X2| x |Y| | " + " | ".join(
-        f"{s} wall s | {s} CPU s" for s in solvers)
+        f"{s} wall ms | {s} CPU ms" for s in solvers)
         + (" | speed-up (CPU) | max atom diff (bits) |" if len(solvers) > 1 else " |"))
     print("|" + "---|" * (2 + 2 * len(solvers) + (2 if len(solvers) > 1 else 0)))
     for name, outcomes in cases.items():
         shape = "x".join(str(len({o[k] for o in outcomes})) for k in range(3))
-        results = {s: run(outcomes, s, args.repeats, args.broja2pid or "", args.timeout)
-                   for s in solvers}
+        rounds: dict[str, list[dict]] = {s: [] for s in solvers}
+        for _ in range(args.rounds):  # the solvers' processes alternate, round after round
+            for s in solvers:
+                r = run(outcomes, s, args.repeats, args.broja2pid or "", args.timeout)
+                if r is not None:
+                    rounds[s].append(r)
+        results = {s: _median_round(rounds[s]) for s in solvers}
         cells = []
         for s in solvers:
             r = results[s]
-            cells += ([f"{r['wall']:.4f}", f"{r['cpu']:.4f}"] if r else ["timeout", "timeout"])
+            cells += ([f"{1e3 * r['wall']:.3g}", f"{1e3 * r['cpu']:.3g}"] if r
+                      else ["timeout", "timeout"])
         if len(solvers) > 1:
             ours, theirs = results["interplay"], results["BROJA_2PID"]
             if ours and theirs:
                 cells.append(f"{theirs['cpu'] / max(ours['cpu'], 1e-9):.1f}x")
-                cells.append(f"{max(abs(x - y) for x, y in zip(ours['atoms'], theirs['atoms'])):.1e}")
+                pairs = zip(ours["atoms"], theirs["atoms"], strict=True)
+                cells.append(f"{max(abs(x - y) for x, y in pairs):.1e}")
             else:
                 cells += ["-", "-"]
         print(f"| {name} | {shape} | " + " | ".join(cells) + " |", flush=True)
