@@ -7,6 +7,7 @@ A new measure is one small subclass of :class:`RedundancyMeasure` registered by 
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from abc import ABC, abstractmethod
@@ -73,13 +74,20 @@ def atoms_from_redundancy(
     return {k: max(v, 0.0) for k, v in raw.items()}, clipped
 
 
+@functools.cache
+def _options_of(cls: type[RedundancyMeasure]) -> tuple[str, ...]:
+    """The keyword options a measure's constructor takes (read once per class: the signature
+    costs more than a small BROJA solve's bookkeeping)."""
+    return tuple(
+        name for name, par in inspect.signature(cls).parameters.items()
+        if par.kind in (par.POSITIONAL_OR_KEYWORD, par.KEYWORD_ONLY)
+    )
+
+
 def _make_measure(method: str, options: dict[str, Any]) -> RedundancyMeasure:
     """The measure ``method`` built with ``options``; an unknown option names the valid ones."""
     cls = _REGISTRY[method]
-    valid = [
-        name for name, par in inspect.signature(cls).parameters.items()
-        if par.kind in (par.POSITIONAL_OR_KEYWORD, par.KEYWORD_ONLY)
-    ]
+    valid = _options_of(cls)
     unknown = sorted(set(options) - set(valid))
     if unknown:
         accepted = ", ".join(f"`{v}`" for v in valid) if valid else "none"
