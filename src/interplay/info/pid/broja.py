@@ -27,6 +27,13 @@ A proximal term and a trust region on ``lam + mu`` keep steps in nearly flat dir
 (cells whose mass is vanishing) from leaving the region where the softmax is near-linear.
 Every iterate's coupling is projected onto ``Delta_p`` exactly, and the gap between its
 objective and a feasible dual point certifies the answer; 8 to 12 steps are typical.
+
+Before any of this, :func:`solve_broja` splits the table into independent blocks of target
+values (those sharing no cell), copies ``p`` on blocks with a single feasible point, and
+solves blocks of a few dozen entries (the logic gates, tables up to about 5 x 5 x 5) by
+Newton's method in the coordinates of the feasible set itself (:mod:`.broja_small`), which
+is several times faster there; the interior-point method takes the larger blocks and any
+small one that does not reach the gap.
 """
 
 from __future__ import annotations
