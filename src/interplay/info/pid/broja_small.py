@@ -3,7 +3,7 @@
 For fixed marginals ``p(x1, y)`` and ``p(x2, y)`` the couplings of one target value ``y`` are
 the non-negative ``r_y x c_y`` matrices on the rows and columns of positive marginal with the
 given row and column sums: an affine set of dimension ``(r_y - 1)(c_y - 1)``. Taking the
-first row ``a`` and column ``b`` of each ``y`` as reference, the "rectangles"
+heaviest row ``a`` and column ``b`` of each ``y`` as reference, the "rectangles"
 
 .. math:: e_{ijy} - e_{ajy} - e_{iby} + e_{aby}, \\quad i \\ne a,\\ j \\ne b,
 
@@ -20,11 +20,17 @@ log-sum-exp constraint is restored by lowering whole rows of ``lam`` or whole co
 ``mu``, whichever costs less. Weak duality makes the gap an upper bound on the error of the
 value whatever the iterate, so it is computed, never assumed.
 
-Optima that empty whole cells are common (AND empties two): there the objective stays
-differentiable, the Newton step points past the boundary, and each step stops a fraction
-``_TO_BOUNDARY`` short of it, so the vanishing cells shrink geometrically. Their
-least-squares weights vanish with them, so the fitted dual meets only the constraints that
-bind at the optimum, with slack on the emptied cells, and the gap closes at the same rate.
+Optima that empty whole cells are common (AND empties two). There the objective stays
+differentiable, the Newton step points past the boundary, and the step stops short of it by
+what leaves a tenth of ``tol`` of linear decrease; the emptied cells' least-squares weights
+vanish with them, so the fitted dual meets only the constraints that bind, with slack on the
+emptied cells, and one or two steps certify. When a combination of cells can be emptied
+along a direction on which ``f`` is linear, plain Newton jams (one nearly empty entry blocks
+every step); then a barrier path ``f - w sum log q``, ``w`` falling tenfold each time the
+iterate is centred, runs from ``q_0`` in the same coordinates. On it ``G - w / q`` is
+``lam + mu`` exactly with every cell's constraint slack, so the dual is fitted to that, and
+the gap is ``w`` times the number of entries (a tenth of ``tol`` at the end) plus the fit's
+residual. A block neither reaches within ``tol`` goes to the interior-point method.
 """
 
 from __future__ import annotations
