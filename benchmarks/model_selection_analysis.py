@@ -2,7 +2,8 @@
 
 Used by ``benchmarks/model_selection_real.py`` (real modality sets) and
 ``benchmarks/model_selection_hard.py`` (the hard synthetic suite). A *case* is one dataset with
-the mean test accuracy of every candidate (every fusion and the unimodal ensemble), its
+the mean test accuracy of every candidate (every fusion, the balanced trainings of
+``interplay.analysis.recommend.BALANCED`` and the unimodal ensemble), its
 interaction profile (estimated on the training split with ``recommend``'s defaults) and the
 test accuracy of each unimodal model.
 
@@ -27,8 +28,21 @@ import numpy as np
 ENSEMBLE = "ensemble"
 #: Policies in the tables and the figure, in this order.
 POLICIES = ("recommender", "recommender, no unimodal gate", "top score",
-            "unimodal skill, no PID", "always late", "always tensor", "always ensemble",
-            "best on others", "random")
+            "recommender + balanced", "unimodal skill, no PID", "always late", "always tensor",
+            "always ensemble", "best on others", "random")
+
+
+def fusion_and_balancer(name: str) -> tuple[str, Any]:
+    """The registered fusion of candidate ``name`` and a fresh balancer to train it with (None
+    for a plain fusion; a balanced training of ``interplay.analysis.recommend.BALANCED``
+    otherwise)."""
+    from interplay.analysis.recommend import BALANCED
+    from interplay.balance import create_balancer
+
+    if name not in BALANCED:
+        return name, None
+    fusion, balancer, options = BALANCED[name]
+    return fusion, create_balancer(balancer, **dict(options))
 
 
 @dataclass(frozen=True)
@@ -89,18 +103,11 @@ def affinity_for(pool: Sequence[Case], source: str) -> Any:
     return FusionAffinity(table=table, source=source, n_datasets=len(pool), spread=spread)
 
 
-def _recommend(case: Case, aff: Any, with_ensemble: bool) -> Any:
-    from interplay.analysis.recommend import recommend_fusion
-
-    names = sorted(aff.table) if with_ensemble else sorted(f for f in aff.table
-                                                           if f != ENSEMBLE)
-    return recommend_fusion(as_profile(case.profile), names, affinity=aff)
-
-
 def leave_one_out(held: Sequence[Case], extra: Sequence[Case]) -> list[dict[str, Any]]:
     """Every policy's pick, regret and rank on each case of ``held``, calibrated on the others
-    and on ``extra``."""
-    from interplay.analysis.recommend import ENSEMBLE_MIN_SKILL, recommend_fusion
+    and on ``extra``. The recommender ranks what ``recommend`` ships as candidates (every
+    fusion and the ensemble); "recommender + balanced" ranks the balanced trainings too."""
+    from interplay.analysis.recommend import BALANCED, ENSEMBLE_MIN_SKILL, recommend_fusion
 
     rows = []
     for case in held:
@@ -108,14 +115,18 @@ def leave_one_out(held: Sequence[Case], extra: Sequence[Case]) -> list[dict[str,
         pool = [*same, *extra]
         aff = affinity_for(pool, f"{len(pool)} other sets")
         profile = as_profile(case.profile)
-        rec = recommend_fusion(profile, affinity=aff, unimodal_accuracy=case.unimodal,
+        shipped = sorted(f for f in aff.table if f not in BALANCED)
+        rec = recommend_fusion(profile, shipped, affinity=aff, unimodal_accuracy=case.unimodal,
                                n_classes=case.n_classes)
-        ungated = recommend_fusion(profile, affinity=aff)
+        ungated = recommend_fusion(profile, shipped, affinity=aff)
+        balanced = recommend_fusion(profile, affinity=aff, unimodal_accuracy=case.unimodal,
+                                    n_classes=case.n_classes)
         rel_others = {m: float(np.mean([c.relative[m] for c in same])) for m in case.accuracy}
         fusion_others = max((m for m in rel_others if m != ENSEMBLE), key=rel_others.get)
         no_pid = ENSEMBLE if case.skill >= ENSEMBLE_MIN_SKILL else fusion_others
         choice = {"recommender": rec.best, "recommender, no unimodal gate": ungated.best,
-                  "top score": rec.ranking[0].name, "unimodal skill, no PID": no_pid,
+                  "top score": rec.ranking[0].name, "recommender + balanced": balanced.best,
+                  "unimodal skill, no PID": no_pid,
                   "always late": "late",
                   "always tensor": "tensor", "always ensemble": ENSEMBLE,
                   "best on others": max(rel_others, key=rel_others.get)}
@@ -147,6 +158,13 @@ def summary(rows: Sequence[dict[str, Any]], cases: Sequence[Case]) -> dict[str, 
     means = {m: 100 * float(np.mean([c.relative[m] for c in cases])) for m in cases[0].accuracy}
     fixed = max(means, key=means.get)
     out["best fixed in hindsight"] = {"model": fixed, "relative": means[fixed]}
+    out["fixed"] = {m: {"relative": means[m],
+                        "worst": 100 * min(c.relative[m] for c in cases),
+                        "within_1pct": float(np.mean([c.relative[m] >= 0.99 for c in cases])),
+                        "rank": float(np.mean([sorted(c.accuracy, key=c.accuracy.get,
+                                                      reverse=True).index(m) + 1
+                                               for c in cases]))}
+                    for m in sorted(means, key=means.get, reverse=True)}
     return out
 
 
@@ -158,9 +176,9 @@ def write_figure(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None
 
     matplotlib.rcParams["svg.hashsalt"] = "model-selection"  # the same figure, the same bytes
 
-    colours = ("#000000", "#E69F00", "#999999", "#CC79A7", "#56B4E9", "#009E73", "#F0E442",
-               "#0072B2", "#D55E00")
-    hatches = ("", "//", "\\\\", "++", "", "..", "", "xx", "")
+    colours = ("#000000", "#E69F00", "#999999", "#882255", "#CC79A7", "#56B4E9", "#009E73",
+               "#F0E442", "#0072B2", "#D55E00")
+    hatches = ("", "//", "\\\\", "oo", "++", "", "..", "", "xx", "")
     fig, ax = plt.subplots(figsize=(max(8.0, 1.1 * len(rows)), 5.0))
     width = 0.8 / len(POLICIES)
     x = np.arange(len(rows))
@@ -197,7 +215,12 @@ def markdown(rows: Sequence[dict[str, Any]], summ: dict[str, Any], cases: Sequen
     fixed = summ["best fixed in hindsight"]
     lines += ["", f"Best fixed policy in hindsight: always {fixed['model']}, "
               f"{fixed['relative']:.2f}% of the best on average.", "",
-              "## Per set", "",
+              "## Every fixed policy (always one candidate)", "",
+              "| always | mean % of best | worst % of best | within 1% of best | mean rank |",
+              "|---|---:|---:|---:|---:|"]
+    lines += [f"| {m} | {v['relative']:.2f}% | {v['worst']:.2f}% | {v['within_1pct']:.0%} | "
+              f"{v['rank']:.1f} |" for m, v in summ["fixed"].items()]
+    lines += ["", "## Per set", "",
               "| set | seeds | best model (acc.) | seed sd | profile R/U1/U2/S | unimodal skill "
               "| separated | recommended | regret | rank | best on others | regret |",
               "|---|---:|---|---:|---|---:|---|---|---:|---:|---|---:|"]

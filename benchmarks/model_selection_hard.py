@@ -13,15 +13,17 @@ within 1% of the best on every one of its datasets. This suite varies what makes
 - the same redundant information with very unequal noise in the two modalities;
 - plain unique and redundant information (where the unimodal ensemble is expected to do well).
 
-Each modality is 16-dimensional: its latent code and two nuisance variables pass through a
-random one-hidden-layer tanh network, are standardised and get Gaussian noise (its own level
-per modality). 4,000 samples: 2,000 train, 500 validation, 1,500 test. Every registered fusion
-and the unimodal ensemble (one classifier per modality, trained alone, probabilities averaged)
-is trained with a small model: an MLP encoder per modality (16 -> 32 -> 8), the fusion (output
-16), a linear head; Adam (lr 3e-3), batch 64, at most 25 epochs, early stopping on validation
-accuracy (patience 5); one thread; seeds 0 and 1. Test accuracy, parameter count and training
-time of every run are cached in ``benchmarks/results/model_selection_hard.json`` the moment
-they are measured, so an interrupted run resumes and the analysis reruns without training::
+Each modality is 16-dimensional: its latent code and two nuisance variables pass through a random
+one-hidden-layer tanh network, are standardised and get Gaussian noise (its own level per
+modality). 4,000 samples: 2,000 train, 500 validation, 1,500 test. Every registered fusion, the
+balanced trainings (:data:`interplay.analysis.recommend.BALANCED`: late and gated fusion trained
+with modality dropout or MMPareto) and the unimodal ensemble (one classifier per modality, trained
+alone, probabilities averaged) is trained with a small model: an MLP encoder per modality (16 -> 32
+-> 8), the fusion (output 16), a linear head; Adam (lr 3e-3), batch 64, at most 25 epochs, early
+stopping on validation accuracy (patience 5); one thread; seeds 0 and 1. Test accuracy, parameter
+count and training time of every run are cached in ``benchmarks/results/model_selection_hard.json``
+the moment they are measured, so an interrupted run resumes and the analysis reruns without
+training::
 
     nice -n 10 env OMP_NUM_THREADS=1 python benchmarks/model_selection_hard.py --train
     python benchmarks/model_selection_hard.py          # analysis only (profiles cached too)
@@ -183,13 +185,14 @@ def _splits(x1: np.ndarray, x2: np.ndarray, y: np.ndarray) -> list[tuple[dict, A
     return [({k: v[p] for k, v in inputs.items()}, target[p]) for p in parts]
 
 
-def _fit(model: Any, splits: Sequence[tuple[dict, Any]], seed: int) -> dict[str, float]:
+def _fit(model: Any, splits: Sequence[tuple[dict, Any]], seed: int,
+         balancer: Any = None) -> dict[str, float]:
     from interplay.training import Task, Trainer
 
     train, val, test = splits
     trainer = Trainer(max_epochs=MAX_EPOCHS, batch_size=64, lr=3e-3, seed=seed,
                       progress=False, monitor="val_accuracy", patience=PATIENCE)
-    task = Task(model)
+    task = Task(model, balancer=balancer)
     start = time.perf_counter()
     trainer.fit(task, train, val)
     seconds = time.perf_counter() - start
@@ -199,7 +202,11 @@ def _fit(model: Any, splits: Sequence[tuple[dict, Any]], seed: int) -> dict[str,
 
 
 def train_recipe(recipe: Recipe, index: int, cache: dict[str, Any], seed: int) -> None:
-    """Train every fusion and the unimodal ensemble of ``recipe`` that the cache lacks."""
+    """Train every fusion, balanced training and the unimodal ensemble of ``recipe`` that the
+    cache lacks."""
+    from model_selection_analysis import fusion_and_balancer
+
+    from interplay.analysis.recommend import BALANCED
     from interplay.models import (
         MultimodalModel,
         UnimodalEnsemble,
@@ -237,14 +244,15 @@ def train_recipe(recipe: Recipe, index: int, cache: dict[str, Any], seed: int) -
         acc = Trainer(batch_size=256, progress=False).evaluate(Task(ensemble), splits[2])
         keep(ENSEMBLE, {"test_accuracy": float(acc["accuracy"]), "train_seconds": seconds,
                         "parameters": int(sum(p.numel() for p in ensemble.parameters()))})
-    for name in list_fusions():
+    for name in (*list_fusions(), *BALANCED):
         if f"{recipe.name}|{name}|{seed}" in runs:
             continue
         seed_everything(seed)
+        fusion, balancer = fusion_and_balancer(name)
         encoders = {m: create_encoder("vector", DIM, 8, hidden_dims=(32,)) for m in ("x1", "x2")}
-        model = MultimodalModel(encoders, create_fusion(name, {"x1": 8, "x2": 8}, 16),
+        model = MultimodalModel(encoders, create_fusion(fusion, {"x1": 8, "x2": 8}, 16),
                                 create_head("classification", 16, classes))
-        keep(name, _fit(model, splits, seed))
+        keep(name, _fit(model, splits, seed, balancer))
 
 
 def profile_recipe(recipe: Recipe, index: int, cache: dict[str, Any]) -> None:
@@ -276,9 +284,10 @@ def settings_key() -> str:
 # -------------------------------------------------------------------------------- analysis
 def accuracies(cache: dict[str, Any], recipe: Recipe) -> dict[str, list[float]] | None:
     """Test accuracy per candidate (and unimodal model) over the seeds where all were measured."""
+    from interplay.analysis.recommend import BALANCED
     from interplay.models import list_fusions
 
-    names = (ENSEMBLE, *list_fusions(), "x1 only", "x2 only")
+    names = (ENSEMBLE, *list_fusions(), *BALANCED, "x1 only", "x2 only")
     done = [s for s in SEEDS if all(f"{recipe.name}|{n}|{s}" in cache["runs"] for n in names)]
     if not done:
         return None

@@ -1,12 +1,16 @@
 """PID-guided model selection judged on real data, leave one dataset out.
 
-Ground truth is measured: on each real modality pair (``SETS``) every registered fusion and the
+Ground truth is measured: on each real modality pair (``SETS``) every registered fusion, the
+balanced trainings (:data:`interplay.analysis.recommend.BALANCED`: late and gated fusion
+trained with modality dropout, the fusion table's ``+ mdrop`` rows, or with MMPareto) and the
 unimodal ensemble are trained with the fusion table's protocol (``benchmarks/fusion_table.py``:
-the same split, encoders, optimiser, epochs and early stopping), several seeds, and their test
-accuracies kept. ``av-digits`` (image, audio -> digit) is not retrained: its accuracies are read
-from ``benchmarks/results/fusion_table.json`` (3 seeds). The interaction profile of each pair
-is estimated on its training split with :func:`interplay.analysis.recommend.profile_interactions`
-(``recommend``'s defaults, bootstrap intervals of the shares).
+the same split, encoders, optimiser, epochs and early stopping), 3 seeds (:data:`SEEDS`: the
+fusion table's), and their test accuracies kept. ``av-digits`` (image, audio -> digit) is not
+retrained: its accuracies are read from ``benchmarks/results/fusion_table.json`` (3 seeds, the
+``+ mdrop`` rows included); the balanced trainings it lacks are trained here with its
+protocol. The interaction profile of each pair is estimated on its training split with
+:func:`interplay.analysis.recommend.profile_interactions` (``recommend``'s defaults, bootstrap
+intervals of the shares).
 
 Every run and profile is cached in ``benchmarks/results/model_selection_real.json`` the moment
 it is measured, so an interrupted run resumes and the analysis reruns without training::
@@ -53,7 +57,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 CACHE = RESULTS / "model_selection_real.json"
 FUSION_TABLE = RESULTS / "fusion_table.json"
 ENSEMBLE = "ensemble"
-SEEDS = (0, 1)
+SEEDS = (0, 1, 2)
 N_BOOTSTRAP = 30
 
 
@@ -116,15 +120,21 @@ def save_cache(cache: dict[str, Any], path: Path = CACHE) -> None:
 
 # ------------------------------------------------------------------------------- training
 def train_set(spec: PairSet, cache: dict[str, Any], seeds: Sequence[int]) -> None:
-    """Train every fusion and both unimodal baselines of ``spec`` that the cache lacks."""
+    """Train every fusion, balanced training and both unimodal baselines of ``spec`` that the
+    cache lacks."""
     import fusion_table as ft
+    from model_selection_analysis import fusion_and_balancer
 
+    from interplay.analysis.recommend import BALANCED
     from interplay.exceptions import ConvergenceError
     from interplay.models import UnimodalEnsemble, list_fusions
     from interplay.training import seed_everything
 
-    if spec.key in FROM_FUSION_TABLE:
-        return
+    names: tuple[str, ...] = (*list_fusions(), *BALANCED)
+    if spec.key in FROM_FUSION_TABLE:  # only the balanced trainings the fusion table lacks
+        names = tuple(n for n in BALANCED if n not in fusion_table_accuracies(spec.key))
+        if not names:
+            return
     protocol = ft.Protocol(noise_levels=(0.0,), noise_repeats=1)
     data = ft.prepare(ft.DatasetSpec(spec.dataset, spec.modalities, spec.target, "",
                                      spec.images), protocol)
@@ -143,7 +153,7 @@ def train_set(spec: PairSet, cache: dict[str, Any], seeds: Sequence[int]) -> Non
             print(f"{spec.key} {name} seed {seed}: {result['test_accuracy']:.3f} "
                   f"({result.get('train_seconds', 0):.1f} s)", flush=True)
 
-        if not done(ENSEMBLE):
+        if not done(ENSEMBLE) and spec.key not in FROM_FUSION_TABLE:
             unimodal, seconds = {}, 0.0
             for m in order:
                 seed_everything(seed)
@@ -155,17 +165,32 @@ def train_set(spec: PairSet, cache: dict[str, Any], seeds: Sequence[int]) -> Non
             ensemble = UnimodalEnsemble(unimodal)
             keep(ENSEMBLE, ensemble, {"train_seconds": seconds,
                                       **ft.sweep(ensemble, data, protocol, seed, order)})
-        for name in list_fusions():
+        for name in names:
             if done(name):
                 continue
             seed_everything(seed)
-            model = ft.build_fusion_model(ft.Variant(name, name), data, protocol)
+            fusion, balancer = fusion_and_balancer(name)
+            model = ft.build_fusion_model(ft.Variant(name, fusion), data, protocol)
             try:
-                fit = ft.train(model, data, protocol, seed)
+                fit = fit_balanced(model, data, protocol, seed, balancer)
             except ConvergenceError as exc:
                 print(f"{spec.key} {name} seed {seed}: failed ({exc})", flush=True)
                 continue
             keep(name, model, {**fit, **ft.sweep(model, data, protocol, seed, order)})
+
+
+def fit_balanced(model: Any, data: Any, protocol: Any, seed: int,
+                 balancer: Any = None) -> dict[str, Any]:
+    """``fusion_table.train`` (its protocol, metrics and timing) with any balancer."""
+    from interplay.training import Task, Trainer
+
+    trainer = Trainer(max_epochs=protocol.max_epochs, batch_size=protocol.batch_size,
+                      lr=protocol.lr, seed=seed, patience=protocol.patience, progress=False)
+    start = time.perf_counter()
+    result = trainer.fit(Task(model, balancer=balancer), data.train, data.validation)
+    return {"train_seconds": time.perf_counter() - start,
+            "epochs": result.epochs_completed, "best_epoch": result.best_epoch,
+            "val_accuracy": result.metrics["val_accuracy"]}
 
 
 def profile_set(spec: PairSet, cache: dict[str, Any]) -> None:
@@ -207,11 +232,14 @@ def profile_key(key: str) -> str:
 
 
 def fusion_table_accuracies(key: str) -> dict[str, list[float]]:
-    """Per-model test accuracies (over seeds) of a set measured by the fusion table."""
+    """Per-model test accuracies (over seeds) of a set measured by the fusion table (its
+    ``+ mdrop`` rows are the balanced trainings)."""
+    from interplay.analysis.recommend import BALANCED
+
     table = json.loads(FUSION_TABLE.read_text())["datasets"][FROM_FUSION_TABLE[key]]["models"]
     out = {}
     for name, entry in table.items():
-        if entry["kind"] in ("fusion", "ensemble", "unimodal"):
+        if entry["kind"] in ("fusion", "ensemble", "unimodal") or name in BALANCED:
             out[ENSEMBLE if entry["kind"] == "ensemble" else name] = [
                 r["test_accuracy"] for r in entry["runs"]]
     return out
@@ -240,12 +268,19 @@ def runs_of(cache: dict[str, Any], key: str) -> dict[str, Any]:
 def accuracies(cache: dict[str, Any], spec: PairSet) -> dict[str, list[float]] | None:
     """Test accuracies per candidate (and per unimodal model) over the seeds where all were
     measured (None: no seed)."""
+    from interplay.analysis.recommend import BALANCED
     from interplay.models import list_fusions
 
-    if spec.key in FROM_FUSION_TABLE:
-        return fusion_table_accuracies(spec.key)
+    if spec.key in FROM_FUSION_TABLE:  # balanced trainings it lacks from this cache
+        out = fusion_table_accuracies(spec.key)
+        for name in BALANCED:
+            seeds = [s for s in SEEDS if f"{spec.key}|{name}|{s}" in cache["runs"]]
+            if name not in out and seeds:
+                out[name] = [cache["runs"][f"{spec.key}|{name}|{s}"]["test_accuracy"]
+                             for s in seeds]
+        return out if all(name in out for name in BALANCED) else None
     runs = runs_of(cache, spec.key)  # the unimodal models always from this cache
-    names = (ENSEMBLE, *list_fusions())
+    names = (ENSEMBLE, *list_fusions(), *BALANCED)
     alone = tuple(f"{m} only" for m in spec.modalities)
     seeds = sorted({int(k.rsplit("|", 1)[1]) for k in runs if k.startswith(spec.key + "|")})
     complete = [seed for seed in seeds
@@ -326,21 +361,40 @@ def analyse(cache: dict[str, Any]) -> dict[str, Any]:
 
 
 def defaults(cache: dict[str, Any]) -> dict[str, Any]:
-    """The affinity table and the ensemble's skill threshold calibrated on every case (real
-    and hard synthetic), and the measured training times: what recommend.py ships."""
+    """The affinity table calibrated on every case (real and hard synthetic) and the measured
+    training times: what recommend.py and fusion_cost.py ship."""
     import model_selection_analysis as msa
     import model_selection_hard as hard
+
+    from interplay.analysis.recommend import BALANCED
 
     cases = [*real_cases(cache), *hard.hard_cases(hard.load_cache())]
     aff = msa.affinity_for(cases, "")
     seconds: dict[str, list[float]] = {}
+    epochs: dict[str, list[float]] = {}
     for key, run in cache["runs"].items():
         name = key.split("|")[1]
         if key.startswith("mfeat") and not name.endswith(" only"):
             seconds.setdefault(name, []).append(run["train_seconds"])
-    return {"affinity": aff.to_dict(),
-            "train_seconds": {n: round(float(np.median(v)), 1)
-                              for n, v in sorted(seconds.items())}}
+            epochs.setdefault(name, []).append(run.get("epochs", np.nan))
+    median = {n: float(np.median(v)) for n, v in seconds.items()}
+    # The balanced runs were timed in other sessions at another machine load, so their wall
+    # times do not compare with the others': their time is their fusion's, scaled by the
+    # epochs they ran and by the balancer's cost per epoch measured under control
+    # (`benchmarks/balance_study.py --cost`, docs/balancing.md).
+    per_epoch = json.loads((RESULTS / "balance_cost.json").read_text())["ratio"]
+    for name, (fusion, balancer, _) in BALANCED.items():
+        if name in median and fusion in median:
+            median[name] = median[fusion] * per_epoch[balancer] * float(
+                np.median(epochs[name]) / np.median(epochs[fusion]))
+    # Shipped: every fusion and the ensemble; the balanced trainings' rows are printed apart
+    # (relative to the best of all candidates, as in the benchmark), not default candidates.
+    table = aff.to_dict()
+    return {"affinity": {**table, **{k: {f: v for f, v in table[k].items() if f not in BALANCED}
+                                     for k in ("table", "spread")}},
+            "balanced_affinity": {k: {f: table[k][f] for f in BALANCED}
+                                  for k in ("table", "spread")},
+            "train_seconds": {n: round(v, 1) for n, v in sorted(median.items())}}
 
 
 def defaults_table() -> None:

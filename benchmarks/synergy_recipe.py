@@ -9,9 +9,11 @@ fusion table's encoders: 8x8 image -> CNN, flattened MFCCs -> MLP, 16 features e
   (no early stopping and more epochs, another learning rate, more capacity, raw features) and
   with the ``auxiliary_targets`` objective (per-modality heads on the ``image_digit`` and
   ``audio_digit`` targets; joint, or after a warm-up), 3 seeds each: the measured answer.
-* ``--candidates``: every registered fusion and the unimodal ensemble trained with the recipe
-  (:data:`RECIPE`), 2 seeds; per-seed records in the cache format of
-  ``model_selection_real.py`` (key ``"<set>|<model>|<seed>"``) so they merge into its cache.
+* ``--candidates``: every registered fusion, the balanced trainings
+  (:data:`interplay.analysis.recommend.BALANCED`: a fusion trained with modality dropout or
+  MMPareto) and the unimodal ensemble trained with the recipe (:data:`RECIPE`), 3 seeds;
+  per-seed records in the cache format of ``model_selection_real.py`` (key
+  ``"<set>|<model>|<seed>"``) so they merge into its cache.
 
 Every run is cached in ``benchmarks/results/synergy_recipe.json`` as soon as it ends; a rerun
 trains only what is missing and then prints the tables::
@@ -42,7 +44,7 @@ SET = "av-digits-synergy:image+audio->parity"
 ENSEMBLE = "ensemble"
 AUX = {"image": "image_digit", "audio": "audio_digit"}
 WHY_SEEDS = (0, 1, 2)
-CANDIDATE_SEEDS = (0, 1)
+CANDIDATE_SEEDS = (0, 1, 2)
 
 
 @dataclass(frozen=True)
@@ -123,22 +125,24 @@ def prepare(recipe: Recipe) -> Any:
     return _DATA[key]
 
 
-def make_task(model: Any, recipe: Recipe, data: Any, targets: dict[str, str]) -> Any:
+def make_task(model: Any, recipe: Recipe, data: Any, targets: dict[str, str],
+              balancer: Any = None) -> Any:
     from interplay.training import AuxiliaryTargetsObjective, Task
 
     if not recipe.auxiliary:
-        return Task(model)
+        return Task(model, balancer=balancer)
     return Task(model, objective=AuxiliaryTargetsObjective(
         targets, weight=recipe.weight, warmup_epochs=recipe.warmup_epochs,
-        classes=data.extra_classes))
+        classes=data.extra_classes), balancer=balancer)
 
 
 def fit(model: Any, recipe: Recipe, data: Any, seed: int,
-        targets: dict[str, str]) -> dict[str, Any]:
-    """Train ``model`` (built under ``seed``) with ``recipe``; metrics of the restored epoch."""
+        targets: dict[str, str], balancer: Any = None) -> dict[str, Any]:
+    """Train ``model`` (built under ``seed``) with ``recipe`` (and ``balancer``, if any);
+    metrics of the restored epoch."""
     from interplay.training import Trainer
 
-    task = make_task(model, recipe, data, targets)
+    task = make_task(model, recipe, data, targets, balancer)
     parts = ([data.with_extra_targets(p) for p in ("train", "validation")] if recipe.auxiliary
              else [data.train, data.validation])
     trainer = Trainer(max_epochs=recipe.max_epochs, batch_size=64, lr=recipe.lr, seed=seed,
@@ -188,14 +192,20 @@ def digit_accuracies(model: Any, data: Any, recipe: Recipe) -> dict[str, float]:
 
 
 def run_fusion(name: str, recipe: Recipe, seed: int, probe: bool = False) -> dict[str, Any]:
+    """A registered fusion, or a balanced training (``interplay.analysis.recommend.BALANCED``),
+    trained with
+    ``recipe``."""
     import fusion_table as ft
+    from model_selection_analysis import fusion_and_balancer
 
     from interplay.training import seed_everything
 
     data = prepare(recipe)
     seed_everything(seed)
-    model = ft.build_fusion_model(ft.Variant(name, name), data, protocol_for(recipe))
-    record = {"parameters": ft.n_parameters(model), **fit(model, recipe, data, seed, AUX),
+    fusion, balancer = fusion_and_balancer(name)
+    model = ft.build_fusion_model(ft.Variant(name, fusion), data, protocol_for(recipe))
+    record = {"parameters": ft.n_parameters(model),
+              **fit(model, recipe, data, seed, AUX, balancer),
               "test_accuracy": test_accuracy(model, data, seed)}
     if probe:
         record["digit_probe"] = digit_accuracies(model, data, recipe)
@@ -237,11 +247,12 @@ def train_why(cache: dict[str, Any]) -> None:
 
 
 def train_candidates(cache: dict[str, Any]) -> None:
+    from interplay.analysis.recommend import BALANCED
     from interplay.exceptions import ConvergenceError
     from interplay.models import list_fusions
 
     for seed in CANDIDATE_SEEDS:
-        for name in (ENSEMBLE, *list_fusions()):
+        for name in (ENSEMBLE, *list_fusions(), *BALANCED):
             key = f"{SET}|{name}|{seed}"
             if key in cache["runs"]:
                 continue
@@ -297,7 +308,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--why", action="store_true",
                         help="train the label-only and auxiliary recipes (tensor, 3 seeds)")
     parser.add_argument("--candidates", action="store_true",
-                        help="train every fusion and the ensemble with the recipe (2 seeds)")
+                        help="train every fusion, the balanced trainings and the ensemble with "
+                             "the recipe (3 seeds)")
     args = parser.parse_args(argv)
     cache = load_cache()
     if args.why or args.candidates:

@@ -10,6 +10,7 @@ import pytest
 
 from interplay import MultimodalDataset, gaussian_pid_from_samples, make_gate, make_mixture
 from interplay.analysis.recommend import (
+    BALANCED,
     DEFAULT_AFFINITY,
     ENSEMBLE,
     FusionAffinity,
@@ -186,10 +187,15 @@ def test_bad_profile_data():
 
 
 # ------------------------------------------------------------------------ recommendation
-def test_default_table_covers_every_registered_fusion():
+def test_default_table_covers_every_registered_fusion_and_facts_the_balanced_trainings():
     facts = fusion_facts()
-    assert set(DEFAULT_AFFINITY.table) == set(list_fusions()) | {ENSEMBLE} == set(facts)
-    assert sorted(rank for _, rank in facts.values()) == list(range(len(facts)))
+    assert set(DEFAULT_AFFINITY.table) == set(list_fusions()) | {ENSEMBLE}
+    assert set(facts) == set(DEFAULT_AFFINITY.table) | set(BALANCED)
+    plain = [rank for f, (_, rank) in facts.items() if f not in BALANCED]
+    assert sorted(plain) == list(range(len(plain)))
+    for name, (fusion, balancer, _) in BALANCED.items():  # same model, half a step less simple
+        assert facts[name][1] == facts[fusion][1] + 0.5
+        assert facts[name][0].startswith(facts[fusion][0]) and balancer in facts[name][0]
     assert all(note for note, _ in facts.values())
     for row in DEFAULT_AFFINITY.table.values():
         assert all(0.0 <= row[k] <= 1.0 for k in ("redundancy", "unique", "synergy"))

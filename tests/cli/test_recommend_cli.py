@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from interplay import make_gate
-from interplay.analysis.recommend import fusion_facts
+from interplay.analysis.recommend import DEFAULT_AFFINITY, fusion_facts
 from interplay.cli.main import main
 
-SIMPLICITY = sorted(fusion_facts(), key=lambda f: fusion_facts()[f][1])
+SIMPLICITY = sorted(DEFAULT_AFFINITY.table, key=lambda f: fusion_facts()[f][1])
 
 # gated too: its gates depend on both modalities, and the hard synthetic suite measures it
 # within 1% of the best on every XOR-, product- and sum-mod-3 set

@@ -29,14 +29,17 @@ __all__ = [
 
 #: Encoder output size and fusion output size of ``interplay train``'s defaults.
 ENCODER_DIM, FUSION_DIM = 32, 64
-#: Median training seconds of each candidate over the 7 mfeat pairs x 2 seeds of
+#: Median training seconds of each candidate over the 7 mfeat pairs x 3 seeds of
 #: ``benchmarks/model_selection_real.py`` (fusion-table protocol: at most 100 epochs, early
 #: stopping, batch 64, one CPU thread on a shared 2-core machine under load: an upper bound).
+#: A balanced training (``"<fusion> + mdrop"``) costs its fusion's time per epoch
+#: (docs/balancing.md), so its entry is the fusion's median scaled by the ratio of the median
+#: epochs the two ran (its own runs were timed at another machine load).
 #: Regenerate with ``python benchmarks/model_selection_real.py --print-default``.
 MEASURED_TRAIN_SECONDS = {
-    "cross_attention": 19.6, "early": 4.3, "ensemble": 11.3, "gated": 9.8, "late": 5.5,
-    "low_rank_tensor": 4.8, "multiplicative": 7.2, "perceiver": 19.5, "poe": 6.4,
-    "tensor": 3.9,
+    "cross_attention": 13.8, "early": 4.0, "ensemble": 10.5, "gated": 7.9, "gated + mdrop": 9.7,
+    "gated + mmpareto": 16.6, "late": 4.2, "late + mdrop": 6.0, "late + mmpareto": 9.7,
+    "low_rank_tensor": 3.7, "multiplicative": 5.6, "perceiver": 13.0, "poe": 5.3, "tensor": 2.9,
 }
 #: Training rows of the timed runs (65% of mfeat's 2,000).
 MEASURED_TRAIN_ROWS = 1300
@@ -72,7 +75,9 @@ def candidate_costs(names: Sequence[str], modality_dims: Sequence[int], n_classe
     Parameters
     ----------
     names : sequence of str
-        Fusion registry names and/or ``"ensemble"``.
+        Fusion registry names, ``"ensemble"`` and/or balanced trainings
+        (:data:`interplay.analysis.recommend.BALANCED`: their fusion's parameters, since a
+        balancer adds none).
     modality_dims : pair of int
         Features per sample of X1 and X2 (flattened).
     n_classes : int
@@ -98,7 +103,7 @@ def candidate_costs(names: Sequence[str], modality_dims: Sequence[int], n_classe
     >>> costs["tensor"].parameters > costs["late"].parameters
     True
     >>> costs["late"].train_seconds
-    5.5
+    4.2
     """
     if isinstance(modality_dims, (str, bytes)) or len(modality_dims) != 2 or \
             any(not isinstance(d, int) or isinstance(d, bool) or d < 1 for d in modality_dims):
@@ -120,20 +125,24 @@ def candidate_costs(names: Sequence[str], modality_dims: Sequence[int], n_classe
         raise MissingDependencyError(
             "counting the parameters of the candidates needs torch (`pip install "
             f"'interplay[models]'`): {exc}") from exc
-    known = set(list_fusions()) | {"ensemble"}
+    from .recommend import BALANCED
+
+    known = set(list_fusions()) | {"ensemble"} | set(BALANCED)
     scale = 1.0 if n_train is None else n_train / MEASURED_TRAIN_ROWS
     out = {}
     for name in names:
         if name not in known:
             raise InvalidInputError(
-                f"`names` holds {name!r}, which is neither a registered fusion nor 'ensemble'.")
+                f"`names` holds {name!r}, which is neither a registered fusion, 'ensemble' nor "
+                f"a balanced training ({', '.join(BALANCED)}).")
         encoders = [create_encoder("vector", d, ENCODER_DIM) for d in modality_dims]
         if name == "ensemble":
             parts = [UnimodalModel(f"x{i}", e, create_head("classification", ENCODER_DIM,
                                                            n_classes))
                      for i, e in enumerate(encoders)]
         else:
-            fusion = create_fusion(name, {"x1": ENCODER_DIM, "x2": ENCODER_DIM}, FUSION_DIM)
+            fusion = create_fusion(BALANCED[name][0] if name in BALANCED else name,
+                                   {"x1": ENCODER_DIM, "x2": ENCODER_DIM}, FUSION_DIM)
             parts = [*encoders, fusion, create_head("classification", fusion.output_dim,
                                                     n_classes)]
         count = sum(p.numel() for part in parts for p in part.parameters())
