@@ -104,7 +104,7 @@ MIN_KIND_WEIGHT = 0.5
 DEFAULT_TOLERANCE = 0.0
 #: The unimodal ensemble is a candidate only when the better modality alone has at least this
 #: skill, ``(accuracy - 1/C) / (1 - 1/C)`` for C classes (:func:`unimodal_skill`): halfway from
-#: chance to perfect. Fixed, not fitted: on the benchmarks every threshold from 0.42 to 0.68
+#: chance to perfect. Fixed, not fitted: on the benchmarks every threshold from 0.42 to 0.67
 #: gives the same picks (docs/model-selection.md).
 ENSEMBLE_MIN_SKILL = 0.5
 #: Name of the unimodal ensemble among the candidates (one classifier per modality, trained
@@ -121,9 +121,9 @@ _ENSEMBLE_FACTS = (
 #: balancers docs/balancing.md measures helping most on av-digits and mfeat. They are candidates
 #: of the model-selection benchmarks' ground truth and can be ranked with an affinity table that
 #: covers them (``benchmarks/model_selection_real.py --print-default`` prints their rows), but
-#: :data:`DEFAULT_AFFINITY` leaves them out: they change no benchmark pick, and with them the
-#: bundled av-digits profile is sent to gated fusion, 4 points below the ensemble
-#: (docs/model-selection.md).
+#: :data:`DEFAULT_AFFINITY` leaves them out: on the real sets, leave one out, they change no
+#: pick, while on the bundled data they move ``interplay recommend``'s answer from the
+#: ensemble to ``late + mmpareto``, which is not better there (docs/model-selection.md).
 BALANCED: dict[str, tuple[str, str, tuple[tuple[str, float], ...]]] = {
     "late + mdrop": ("late", "modality_dropout", (("p", 0.3),)),
     "gated + mdrop": ("gated", "modality_dropout", (("p", 0.3),)),
