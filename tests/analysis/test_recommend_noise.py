@@ -83,6 +83,18 @@ def test_a_risky_simple_candidate_is_not_picked():
     assert not rec.separated and rec.best == "tensor"
 
 
+@pytest.mark.parametrize(("poe_sd", "picked"), [(0.005, "poe"), (0.008, "tensor")])
+def test_the_downside_limit_is_two_top_half_widths_below_the_top_lower_end(poe_sd, picked):
+    # tensor: 0.998 [0.995, 1.0], half-width 0.003, so the limit is 0.995 - 2 * 0.003 = 0.989;
+    # poe (simpler) at 0.996 reaches down to 0.991 (eligible) or 0.988 (riskier)
+    table = {"tensor": {k: 0.998 for k in ROW}, "poe": {k: 0.996 for k in ROW}}
+    aff = FusionAffinity(table, spread={"tensor": {k: 0.003 for k in ROW},
+                                        "poe": {k: poe_sd for k in ROW}})
+    rec = recommend_fusion(RDN, affinity=aff)
+    assert rec.ranking[0].name == "tensor" and not rec.separated
+    assert rec.best == picked
+
+
 def test_intervals_contain_the_score_and_the_json_carries_the_evidence():
     rec = recommend_fusion(RDN, affinity=tie_affinity(0.02))
     for r in rec.ranking:

@@ -1091,7 +1091,7 @@ def _pick(ranking: Sequence[RankedFusion], simple: Mapping[str, float]) -> tuple
     top = ranking[0]
     low, half = top.interval[0], top.score - top.interval[0]
     eligible = [r for r in ranking
-                if r is top or (r.score >= low and r.interval[0] >= low - half)]
+                if r is top or (r.score >= low and r.interval[0] >= low - 2 * half)]
     pick = min(eligible, key=lambda r: (simple.get(r.name, 1000), r.name))
     close = [r.name for r in ranking if r.within_noise and r is not top]
     if not close:
