@@ -36,7 +36,7 @@ RESULT_KEYS = {"kind", "interplay_version", "format", "config", "data", "model",
                "seconds", "torch_version"}
 EVAL_KEYS = {"kind", "interplay_version", "format", "run_dir", "task", "fusion", "seeds",
              "n_test_samples", "settings", "model", "baseline", "comparison", "consistency", "pid",
-             "representations"}
+             "representations", "provenance"}
 
 
 def flat(text: str) -> str:
@@ -145,6 +145,7 @@ def test_evaluate_agrees_with_training(run, evaluation):
     result = json.loads((run[0] / "result.json").read_text())
     ev, printed = evaluation
     assert set(ev) == EVAL_KEYS
+    assert ev["provenance"]["command"].startswith("interplay evaluate ")
     assert ev["format"] == "interplay-evaluation/1" and ev["n_test_samples"] == 60
     model_acc = [r["metrics"]["test_accuracy"] for r in result["runs"]["model"]["per_seed"]]
     ens_acc = [r["metrics"]["test_accuracy"] for r in result["runs"]["ensemble"]["per_seed"]]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -127,3 +128,25 @@ def stamped(kind: str, body: dict[str, Any], **top: Any) -> dict[str, Any]:
     from .. import __version__
 
     return {"kind": kind, "interplay_version": __version__, **top, **body}
+
+
+def command_line(ctx: Any) -> str | None:
+    """The command as given (``interplay quantify DATA --method mmi``; options left at their
+    defaults omitted), shell-quoted, for a result's provenance."""
+    if ctx is None:
+        return None
+    parts = ["interplay", ctx.info_name]   # not command_path, which is `-c` under python -c
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if value is None or value == param.default:
+            continue
+        flag = param.opts[0] if param.opts else ""
+        if not flag.startswith("-"):
+            parts.append(str(value))
+        elif value is True:
+            parts.append(flag)
+        elif value is False:
+            parts.extend(getattr(param, "secondary_opts", [])[:1])
+        else:
+            parts += [flag, str(value)]
+    return " ".join(shlex.quote(p) for p in parts)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shlex
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -35,7 +34,7 @@ from rich.table import Table
 
 from .._atomic import atomic_write_text
 from ..exceptions import DataFormatError, InvalidInputError
-from ._output import stamped
+from ._output import command_line, stamped
 
 if TYPE_CHECKING:
     from ..data.dataset import MultimodalDataset
@@ -133,6 +132,7 @@ class Run:
 
 
 def analyze_command(
+    ctx: typer.Context,
     data: Annotated[str, typer.Argument(help="A bundled dataset name or a data file.",
                                         show_default=False, metavar="DATA")],
     modalities: Annotated[
@@ -174,7 +174,7 @@ def analyze_command(
     _check_folder(folder)
     source = _load(data, wanted, target)
     preset = PRESETS["quick" if quick else "full"]
-    command = _command(data, modalities, target, estimator, out, quick, seed)
+    command = command_line(ctx)
     folder.mkdir(parents=True, exist_ok=True)
     run = Run(out=folder, progress=progress, provenance={
         "command": command, "data": source.label, "data_sha256": source.sha256,
@@ -208,20 +208,6 @@ def _names(text: str | None) -> list[str] | None:
     if len(set(names)) != len(names):
         raise InvalidInputError(f"--modalities {text!r} names a modality twice.")
     return names
-
-
-def _command(data: str, modalities: str | None, target: str | None, estimator: str,
-             out: Path | None, quick: bool, seed: int) -> str:
-    parts = ["interplay", "analyze", data]
-    for flag, value in (("--modalities", modalities), ("--target", target),
-                        ("--estimator", None if estimator == "auto" else estimator),
-                        ("--out", None if out is None else str(out)),
-                        ("--seed", None if seed == 0 else str(seed))):
-        if value is not None:
-            parts += [flag, value]
-    if quick:
-        parts.append("--quick")
-    return " ".join(shlex.quote(p) for p in parts)
 
 
 def _check_folder(folder: Path) -> None:

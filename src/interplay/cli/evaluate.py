@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..exceptions import InvalidInputError
 from ._options import ShowProgress, check_json_target, with_threads
-from ._output import labelled, print_warnings, write_output
+from ._output import command_line, labelled, print_warnings, write_output
 from .train import parse_list
 
 HELP = (
@@ -43,6 +43,7 @@ def register(app: typer.Typer) -> None:
 
 
 def evaluate_command(
+    ctx: typer.Context,
     run_dir: Annotated[Path, typer.Argument(help="A run directory.", show_default=False)],
     noise_levels: Annotated[
         str, typer.Option("--noise-levels", help="Comma-separated increasing noise levels.")
@@ -102,6 +103,7 @@ def evaluate_command(
         pid_modalities=pair, n_clusters=clusters, n_components=components or None,
         device=device, progress=progress, representations=representations,
     ).to_dict()
+    result["provenance"] = {"command": command_line(ctx)}
     target = json_out if json_out is not None else run_dir / "evaluation.json"
     write_output(target, lambda path: write_json(path, result))
     _print(result, target)

@@ -42,7 +42,7 @@ from ._options import (
     check_json_target,
     with_threads,
 )
-from ._output import console, print_warnings, stamped, write_output
+from ._output import command_line, console, print_warnings, stamped, write_output
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -431,7 +431,7 @@ def _document(result: PIDResult, data: Path | None, ctx: Any, *, seed: int | Non
     if data is not None and data.is_file():
         digest = hashlib.sha256(data.read_bytes()).hexdigest()
     provenance = {
-        "command": _command_line(ctx),
+        "command": command_line(ctx),
         "data": result.settings.get("data"),
         "data_sha256": digest,
         "seed": seed,
@@ -440,21 +440,6 @@ def _document(result: PIDResult, data: Path | None, ctx: Any, *, seed: int | Non
         "warnings": list(result.warnings),
     }
     return dumps(stamped("pid", result.to_dict(), provenance=provenance))
-
-
-def _command_line(ctx: Any) -> str | None:
-    """``interplay quantify`` and the options given (paths as given), for provenance."""
-    if ctx is None:
-        return None
-    parts = [ctx.command_path]
-    for param in ctx.command.params:
-        value = ctx.params.get(param.name)
-        if value in (None, False, 0) or param.default == value:
-            continue
-        flag = param.opts[0] if param.opts else ""
-        parts.append(str(value) if not flag.startswith("-") else
-                     flag if value is True else f"{flag} {value}")
-    return " ".join(parts)
 
 
 def write_json_atomically(path: Path, text: str) -> None:

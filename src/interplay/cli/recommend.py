@@ -25,7 +25,7 @@ from ._options import (
     check_json_target,
     with_threads,
 )
-from ._output import print_warnings, stamped
+from ._output import command_line, print_warnings, stamped
 from .quantify import load_samples, write_json_atomically
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ def register(app: typer.Typer) -> None:
 
 
 def recommend_command(
+    ctx: typer.Context,
     data: Annotated[
         Path | None,
         typer.Argument(help="Sample table, bundled dataset name or .npy table.",
@@ -175,7 +176,8 @@ def recommend_command(
              {"x1": accuracy[0], "x2": accuracy[1], "source": how},
              "columns": None if roles is None else
              {"x1": roles["--x1"], "x2": roles["--x2"], "y": roles["--y"]}},
-            provenance={"data": source, "seed": seed, "estimator": estimator,
+            provenance={"command": command_line(ctx), "data": source, "seed": seed,
+                        "estimator": estimator,
                         "settings": {"method": method, "max_params": max_params,
                                      "max_train_seconds": max_train_seconds,
                                      "clusters": (profile.pid.settings or {}).get(
