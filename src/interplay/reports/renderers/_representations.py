@@ -12,8 +12,8 @@ from .._figures import PALETTE, Figure, draw, mean_std
 from ._common import table
 
 
-def _ms(stats: Mapping[str, Any] | None) -> str:
-    return "-" if stats is None else mean_std(stats["mean"], stats.get("std"))
+def _ms(stats: Mapping[str, Any] | None, digits: int = 3) -> str:
+    return "-" if stats is None else mean_std(stats["mean"], stats.get("std"), digits)
 
 
 def _mean(stats: Mapping[str, Any] | None) -> float:
@@ -61,7 +61,7 @@ def representation_parts(reps: Mapping[str, Any],
     for p in reps["pairs"]:
         m = p["metrics"]
         rows.append([" → ".join(p["modalities"]), _ms(m.get("a_to_b_R@1")),
-                     _ms(m.get("a_to_b_R@10")), _ms(m.get("a_to_b_median_rank")),
+                     _ms(m.get("a_to_b_R@10")), _ms(m.get("a_to_b_median_rank"), 1),
                      _ms(m.get("b_to_a_R@1")), _ms(m.get("b_to_a_R@10")), _ms(m["mutual_knn"]),
                      _ms(m["cka"]), _ms(m["gap"])])
     rows.append(["chance", mean_std(chance["R@1"], None), mean_std(chance["R@10"], None),
