@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -279,11 +280,14 @@ def _print(rec: Recommendation, profile: InteractionProfile, source: str,
             row.append(f"[{lo:.1%}, {hi:.1%}]")
         table.add_row(*row)
     console.print(table)
+    # the numbers fit 80 columns; what each model represents only where there is room for it
+    wide = console.width >= 120
     ranking = Table(title="Fusions ranked by predicted accuracy relative to the best",
-                    title_justify="left")
-    numeric = ("rank", "predicted", "interval", "parameters", "train s")
-    for col in ("rank", "model", "predicted", "interval", "within noise", "parameters",
-                "train s", "what it represents"):
+                    title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                    collapse_padding=True)
+    numeric = ("#", "predicted", "interval", "params", "train s")
+    for col in ("#", "model", "predicted", "interval", "in noise", "params", "train s",
+                *(("what it represents",) if wide else ())):
         ranking.add_column(col, justify="right" if col in numeric else "left",
                            no_wrap=col != "what it represents")
     for i, r in enumerate(rec.ranking, start=1):
@@ -291,7 +295,8 @@ def _print(rec: Recommendation, profile: InteractionProfile, source: str,
                         f"[{r.interval[0]:.1%}, {r.interval[1]:.1%}]",
                         "yes" if r.within_noise else "",
                         "" if r.parameters is None else f"{r.parameters:,}",
-                        "" if r.train_seconds is None else f"{r.train_seconds:g}", r.reason)
+                        "" if r.train_seconds is None else f"{r.train_seconds:g}",
+                        *((r.reason,) if wide else ()))
     console.print(ranking)
     verdict = "separated by the profile" if rec.separated else \
         "NOT separated by the profile: simplest within the noise"
