@@ -153,3 +153,17 @@ def test_a_kind_is_registered_once():
     with pytest.raises(InvalidInputError, match="already registered"):
         register_renderer(Renderer(kind="pid", title="again", template="pid.html.j2",
                                    build=lambda data: {}))
+
+
+def test_recommendation_names_the_modalities_and_shows_costs_and_unimodal_skill(tmp_path):
+    data = json.loads((DATA / "recommend_gates.json").read_text())
+    data["columns"] = {"x1": [f"fou:{i}" for i in range(76)], "x2": ["kar"], "y": ["digit"]}
+    data["unimodal_accuracy"] = {"x1": 0.799, "x2": 0.948, "source": "probe"}
+    for i, r in enumerate(data["ranking"]):
+        r["parameters"], r["train_seconds"] = 1000 * (i + 1), 2.5
+    path = tmp_path / "rec.json"
+    path.write_text(json.dumps(data))
+    page = render_report([load_result(path)])
+    assert "fou and kar about digit" in page
+    assert "Accuracy of fou alone 0.799, kar alone 0.948 (probe)" in page
+    assert '<th scope="col">parameters</th>' in page and ">2,000<" in page

@@ -55,8 +55,11 @@ def _paint_shares(ax: Any, shares: Mapping[str, float],
 
 def build(data: Mapping[str, Any]) -> dict[str, Any]:
     profile = data.get("profile") or {}
-    pair = profile.get("modalities") or ["X1", "X2"]
-    target = profile.get("target") or "Y"
+    columns = data.get("columns") or {}
+    named = {role: _label(columns[role]) for role in ("x1", "x2", "y") if columns.get(role)}
+    given = profile.get("modalities") or ["X1", "X2"]
+    pair = [named.get("x1", given[0]), named.get("x2", given[1])]
+    target = named.get("y") or profile.get("target") or "Y"
     ranking = list(data["ranking"])
     best = data["best"]
     figures = [
@@ -77,20 +80,41 @@ def build(data: Mapping[str, Any]) -> dict[str, Any]:
                           r.get("interval") for r in ranking) else "") + ".")),
     ]
     has_interval = all(r.get("interval") for r in ranking)
+    has_cost = any(r.get("parameters") is not None for r in ranking)
     rows = [[i, r["name"], f"{100 * r['score']:.1f}%",
              *([f"{100 * r['interval'][0]:.1f}–{100 * r['interval'][1]:.1f}%"]
-               if has_interval else []), r.get("reason", "")]
+               if has_interval else []),
+             *([_count(r.get("parameters")), _count(r.get("train_seconds"))] if has_cost else []),
+             r.get("reason", "")]
             for i, r in enumerate(ranking, start=1)]
     tables = [table(["rank", "candidate", "predicted", *(["interval"] if has_interval else []),
-                     "why"], rows, "Ranking", text_columns=["candidate", "why"])]
+                     *(["parameters", "train s"] if has_cost else []), "why"],
+                    rows, "Ranking", text_columns=["candidate", "why"])]
     if profile.get("pid"):
         tables.insert(0, pid_table(profile["pid"], caption="PID behind the profile"))
     notes = [*map(str, data.get("notes") or [])]
+    uni = data.get("unimodal_accuracy")
+    if uni:
+        notes.append(f"Accuracy of {pair[0]} alone {uni['x1']:.3f}, {pair[1]} alone "
+                     f"{uni['x2']:.3f} ({uni.get('source') or 'given'}).")
     if profile.get("reason"):
         notes.append(f"Estimator: {profile['reason']}.")
     return section(subtitle=f"{pair[0]} and {pair[1]} about {target}",
                    highlight=_headline(data), figures=figures, tables=tables,
                    notes=notes, warnings=list(profile.get("warnings") or []))
+
+
+def _label(columns: list[Any]) -> str:
+    """A modality's name from its columns: ``fou`` for ``fou:0 ... fou:75``, else the names."""
+    names = [str(c) for c in columns]
+    stems = {n.split(":", 1)[0] for n in names}
+    if len(names) > 1 and len(stems) == 1 and all(":" in n for n in names):
+        return stems.pop()
+    return ", ".join(names) if len(names) <= 3 else f"{names[0]}, … ({len(names)} columns)"
+
+
+def _count(value: float | None) -> str:
+    return "" if value is None else f"{value:,.0f}" if value >= 100 else f"{value:g}"
 
 
 def _headline(data: Mapping[str, Any]) -> str:
