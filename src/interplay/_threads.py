@@ -281,11 +281,20 @@ def _blas_limit(count: int) -> Iterator[None]:
     # where a library loaded late would escape it. Load it first (the work needs it anyway).
     import scipy.linalg  # noqa: F401
 
-    limiter = _thread_controller().limit(limits=count)
+    # threadpoolctl's own limit reads every library's full description twice per call; the
+    # counts alone suffice, and a library already at ``count`` (the usual case) is left alone.
+    changed = []
     try:
+        for lib in _thread_controller().lib_controllers:
+            before = lib.get_num_threads()
+            if before != count:
+                lib.set_num_threads(count)
+                changed.append((lib, before))
         yield
     finally:
-        limiter.restore_original_limits()
+        for lib, before in reversed(changed):
+            if before is not None:
+                lib.set_num_threads(before)
 
 
 @contextmanager

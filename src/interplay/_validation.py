@@ -63,13 +63,17 @@ def check_pmf(
         )
     if arr.size == 0 or 0 in arr.shape:
         raise InvalidInputError(f"`{name}` must have at least one cell, got shape {arr.shape}.")
-    if not np.all(np.isfinite(arr)):
-        raise InvalidInputError(f"`{name}` contains NaN or infinite values.")
-    if np.any(arr < 0):
-        raise InvalidInputError(
-            f"`{name}` must be non-negative, got a smallest entry of {arr.min():.3g}."
-        )
     total = float(arr.sum())
+    # A finite sum means every entry is finite (NaN or an infinity would carry through), so
+    # the sum and the smallest entry settle the usual case with two passes; otherwise the
+    # entries are examined for the message.
+    if not (math.isfinite(total) and arr.min() >= 0):
+        if not np.all(np.isfinite(arr)):
+            raise InvalidInputError(f"`{name}` contains NaN or infinite values.")
+        if np.any(arr < 0):
+            raise InvalidInputError(
+                f"`{name}` must be non-negative, got a smallest entry of {arr.min():.3g}."
+            )
     tol = max(atol * arr.size, 1e-9)
     if abs(total - 1.0) > tol:
         raise InvalidInputError(

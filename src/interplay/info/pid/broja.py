@@ -51,7 +51,7 @@ from ..._lazy import lazy_module
 from ..._threads import small_work
 from ..._validation import check_choice, check_float, check_int, check_pmf
 from ...exceptions import ConvergenceError, ConvergenceWarning, InvalidInputError
-from .base import RedundancyMeasure
+from .base import RedundancyMeasure, marginal_entropies, mis_of
 from .broja_small import SMALL_COORDINATES, SMALL_ENTRIES, Structure, solve_small
 from .result import SolverDiagnostics
 
@@ -77,6 +77,9 @@ _STALL = 4  # Sinkhorn stops when this many sweeps did not halve its marginal er
 _MAX_STEP_FLOPS = 2e11  # refused beyond: minutes per Newton step (k = 64 needs 3e10)
 _DENSE_UP_TO = 256  # (k1 + k2) * ky up to which the Newton system is factorised whole
 _DENSE_TARGETS = 64  # target values up to which blocks are found by dense products
+_STRUCTURES_KEPT = 32  # small-block structures kept for supports seen again (< 1 MB each)
+
+_STRUCTURES: dict[tuple[Any, ...], Structure] = {}
 
 
 class BROJA(RedundancyMeasure):
@@ -105,13 +108,18 @@ class BROJA(RedundancyMeasure):
         self.on_failure = check_choice(on_failure, "on_failure", ("warn", "raise"))
 
     def redundancy(self, p: np.ndarray) -> tuple[float, SolverDiagnostics]:
+        r, diag, _ = self.decompose(p)
+        return r, diag
+
+    def decompose(self, p: np.ndarray) -> tuple[float, SolverDiagnostics,
+                                                 tuple[float, float, float]]:
+        # the marginal entropies serve both the certified clamp below and pid's atoms
         start = time.perf_counter()
-        sol = solve_broja(p, tol=self.tol * math.log(2), max_iter=self.max_iter)
-        p1y, p2y = p.sum(axis=1), p.sum(axis=0)
-        hy, h1, h1y, h2, h2y, h12, h = _entropies(
-            p1y.sum(axis=0), p1y.sum(axis=1), p1y, p2y.sum(axis=1), p2y, p.sum(axis=2), p
-        )
-        i1, i2, i12 = h1 + hy - h1y, h2 + hy - h2y, h12 + hy - h
+        entropies, p1y, p2y = marginal_entropies(p)
+        sol = solve_broja(p, tol=self.tol * math.log(2), max_iter=self.max_iter,
+                          marginals=(p1y, p2y))
+        hy = entropies[0]
+        i1, i2, i12 = mis_of(entropies)
         # V* lies in [max(I1, I2), I12] (q = p is feasible; I_q(Y; X1 X2) >= I(Y; Xi)), so
         # moving the certified upper bound into that interval only brings it nearer the optimum.
         v_star = min(max(hy + sol["primal"], i1, i2), max(i12, i1, i2))
@@ -133,7 +141,7 @@ class BROJA(RedundancyMeasure):
             if self.on_failure == "raise":
                 raise ConvergenceError(text)
             warnings.warn(text, ConvergenceWarning, stacklevel=4)
-        return i1 + i2 - v_star, diag
+        return i1 + i2 - v_star, diag, (max(i1, 0.0), max(i2, 0.0), max(i12, 0.0))
 
 
 def _entropies(*arrays: np.ndarray) -> list[float]:
@@ -152,8 +160,10 @@ def optimal_coupling(p: Any, tol: float = 1e-10, max_iter: int = 200) -> np.ndar
 
 
 @small_work
-def solve_broja(p: np.ndarray, tol: float, max_iter: int) -> dict[str, Any]:
+def solve_broja(p: np.ndarray, tol: float, max_iter: int,
+                marginals: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
     """Solve the BROJA program for a validated pmf ``p[x1, x2, y]``; ``tol`` is in nats.
+    ``marginals``, when the caller has them, are ``p.sum(axis=1)`` and ``p.sum(axis=0)``.
 
     Returns a dict with the primal objective ``sum q log q(y|x1,x2)`` (nats), the certified
     gap, residuals, iterations, a message and the coupling ``q`` (shape of ``p``).
@@ -168,7 +178,7 @@ def solve_broja(p: np.ndarray, tol: float, max_iter: int) -> dict[str, Any]:
     target value. Small blocks (the logic gates) are solved in the feasible set's own
     coordinates (:mod:`.broja_small`), the others by the interior-point method.
     """
-    p1, p2 = p.sum(axis=1), p.sum(axis=0)
+    p1, p2 = marginals if marginals is not None else (p.sum(axis=1), p.sum(axis=0))
     m1, m2 = p1 > 0, p2 > 0
     groups, n_blocks = _target_blocks(m1, m2)
     # q = p wherever no block is solved: a target value alone in its block has q(y | cell) = 1
@@ -190,20 +200,17 @@ def solve_broja(p: np.ndarray, tol: float, max_iter: int) -> dict[str, Any]:
     structured = _check_memory(large) if large else True
     gap = presid = dresid = 0.0
     iterations, messages = 0, []
-    # several blocks may share a support (RDNUNQXOR's eight XORs): build its structure once
-    structures: dict[tuple[Any, ...], Structure] | None = {} if len(hard) > 1 else None
     for at, sub in hard:
         mass = float(sub.sum())
         sub = sub / mass
         if sub.shape[1] > sub.shape[0]:
             # The dense Newton system has |X2| * |Y| unknowns: put the smaller source second.
             q_t, info = _solve_reduced(
-                np.ascontiguousarray(sub.transpose(1, 0, 2)), tol, max_iter, structured,
-                structures,
+                np.ascontiguousarray(sub.transpose(1, 0, 2)), tol, max_iter, structured
             )
             q_sub = q_t.transpose(1, 0, 2)
         else:
-            q_sub, info = _solve_reduced(sub, tol, max_iter, structured, structures)
+            q_sub, info = _solve_reduced(sub, tol, max_iter, structured)
         q[at] = mass * q_sub
         primal += mass * info["primal"]
         gap += mass * info["gap"]
@@ -368,11 +375,9 @@ def _solve_reduced(
     tol: float,
     max_iter: int,
     structured: bool = True,
-    structures: dict[tuple[Any, ...], Structure] | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Solve one block ``p`` (a pmf): in the feasible set's coordinates when it is small,
-    else (or when that does not reach ``tol``) by the interior-point method. ``structures``
-    caches the small path's setup by support, for blocks that share one."""
+    else (or when that does not reach ``tol``) by the interior-point method."""
     k1, k2, ky = p.shape
     p1, p2 = p.sum(axis=1), p.sum(axis=0)
     if ky == 1 or k1 == 1 or k2 == 1:
@@ -382,18 +387,31 @@ def _solve_reduced(
     small = None
     if _is_small(k1, k2, ky) or _is_small_support(m1, m2):
         a, b = p1.argmax(axis=0), p2.argmax(axis=0)  # the heaviest row and column of each y
-        if structures is None:
-            structure = Structure(m1, m2, a, b)
-        else:
-            key = (p.shape, m1.tobytes(), m2.tobytes(), a.tobytes(), b.tobytes())
-            structure = structures.get(key) or structures.setdefault(key, Structure(m1, m2, a, b))
-        small = solve_small(p1, p2, tol, max_iter, structure)
+        small = solve_small(p1, p2, tol, max_iter, _structure(m1, m2, a, b))
         if small[1]["gap"] <= tol:
             return small
     q, info = _interior_point(p1, p2, tol, max_iter, structured)
     if small is not None and small[1]["gap"] < info["gap"]:
         return small
     return q, info
+
+
+def _structure(m1: np.ndarray, m2: np.ndarray, a: np.ndarray, b: np.ndarray) -> Structure:
+    """The small path's :class:`Structure` for these supports and reference rows and columns,
+    built once per support: several blocks of a table often share one (RDNUNQXOR's eight
+    XORs), and so do repeated tables (bootstrap replicates, sweeps over a fixed support).
+    The last ``_STRUCTURES_KEPT`` are kept, read-only."""
+    key = (m1.shape, m2.shape[0], m1.tobytes(), m2.tobytes(), a.tobytes(), b.tobytes())
+    structure = _STRUCTURES.get(key)
+    if structure is None:
+        structure = Structure(m1, m2, a, b)
+        for value in vars(structure).values():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+        while len(_STRUCTURES) >= _STRUCTURES_KEPT:
+            _STRUCTURES.pop(next(iter(_STRUCTURES)), None)  # the oldest
+        _STRUCTURES[key] = structure
+    return structure
 
 
 def _interior_point(

@@ -57,6 +57,7 @@ _START = 0.1  # the barrier's first share of the gap (times the number of entrie
 _PATH = 10.0  # factor the barrier weight falls by once the iterate is centred
 _BARRIER = 0.1  # the barrier's last share of the gap, as a fraction of tol
 _CERTIFY_BELOW = 100.0  # certify once the predicted gap is within this factor of tol
+_EXP_SAFE = 700.0  # |lam + mu| below this: exp neither overflows nor underflows to 0
 #: Blocks up to this many entries that may carry mass, and this many free coordinates, are
 #: solved here; larger ones by the interior-point method.
 SMALL_ENTRIES = 256
@@ -197,8 +198,12 @@ class _Block:
         if info != 0:
             w = np.sqrt(q)
             dual = np.linalg.lstsq(s.design * w[:, None], target * w, rcond=None)[0]
-        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            lse = np.log(s.member @ np.exp(s.design @ dual))  # log sum_y e^(lam + mu) per cell
+        z = s.design @ dual
+        if -_EXP_SAFE < z.min() and z.max() < _EXP_SAFE:  # (cheaper than np.errstate)
+            lse = np.log(s.member @ np.exp(z))  # log sum_y e^(lam + mu) per cell
+        else:
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+                lse = np.log(s.member @ np.exp(z))
         worst = float(lse.max())
         if not math.isfinite(worst):
             return math.inf, math.inf
