@@ -151,6 +151,7 @@ class _Block:
         self.s, self.p1, self.p2 = s, p1, p2
         self.q0 = p1[i, y] * p2[j, y] / p1.sum(axis=0)[y]
         self.marginals = np.concatenate([p1[s.lam_at], p2[s.mu_at]])
+        self.px1, self.px2 = p1.sum(axis=1), p2.sum(axis=1)  # p(x1), p(x2)
 
     def objective(self, q: np.ndarray, weight: float) -> tuple[float, float, np.ndarray,
                                                               np.ndarray]:
@@ -178,8 +179,9 @@ class _Block:
         hess = (s.basis_t * curvature) @ s.basis - (s.cell_basis_t / m) @ s.cell_basis
         _, step, info = lapack.dposv(hess, -g)
         if info != 0:  # flat directions (several optima, XOR) or round-off: a tiny ridge
-            ridge = _RIDGE * float(hess.diagonal().max())
-            _, step, info = lapack.dposv(hess + ridge * np.eye(g.size), -g)
+            ridged = hess.copy()
+            ridged.flat[:: g.size + 1] += _RIDGE * float(hess.diagonal().max())
+            _, step, info = lapack.dposv(ridged, -g)
             if info != 0:
                 step = np.linalg.lstsq(hess, -g, rcond=None)[0]
         return s.basis @ step, -float(g @ step)
@@ -213,8 +215,7 @@ class _Block:
         excess = np.zeros(s.shape[:2])
         excess[s.cell_rows, s.cell_cols] = lse
         np.maximum(excess, 0.0, out=excess)
-        repair = min(float(self.p1.sum(axis=1) @ excess.max(axis=1)),
-                     float(self.p2.sum(axis=1) @ excess.max(axis=0)))
+        repair = min(float(self.px1 @ excess.max(axis=1)), float(self.px2 @ excess.max(axis=0)))
         return f - (dual_value - repair), worst
 
     def coupling(self, q: np.ndarray) -> np.ndarray:
