@@ -298,6 +298,12 @@ def test_non_convergence_is_reported_or_raised() -> None:
         (-np.ones((2, 2, 2)) / 8, "non-negative"),
         (np.full((2, 2, 2), np.nan), "NaN"),
         ("abc", "array of probabilities"),
+        # each fault alone among valid entries (the checks first look at the sum and minimum)
+        (np.r_[np.nan, np.full(7, 1 / 7)].reshape(2, 2, 2), "NaN or infinite"),
+        (np.r_[np.inf, np.zeros(7)].reshape(2, 2, 2), "NaN or infinite"),
+        (np.r_[-np.inf, np.inf, np.zeros(6)].reshape(2, 2, 2), "NaN or infinite"),
+        (np.r_[-0.25, 0.5, np.full(6, 0.125)].reshape(2, 2, 2), "smallest entry of -0.25"),
+        (np.full((2, 2, 2), 1e308), "sum to 1"),  # finite entries whose sum overflows
     ],
 )
 def test_bad_inputs(bad: object, match: str) -> None:
@@ -309,6 +315,8 @@ def test_bad_options() -> None:
     p = _pmf(CASES["xor"][0])
     with pytest.raises(InvalidInputError, match="method"):
         pid(p, method="nope")
+    with pytest.raises(InvalidInputError, match="method"):
+        pid(p, method=None)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="tol"):
         pid(p, tol=-1)
     with pytest.raises(InvalidInputError, match="on_failure"):

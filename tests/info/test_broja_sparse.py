@@ -151,3 +151,57 @@ def test_a_solve_that_would_take_hours_is_refused(monkeypatch):
     with pytest.raises(InvalidInputError, match="per Newton step"):
         pid(p)
     assert broja._step_flops(1182, 1180, 6, True) > 2e11 > broja._step_flops(64, 64, 64, False)
+
+
+def _and() -> np.ndarray:
+    p = np.zeros((2, 2, 2))
+    for a in (0, 1):
+        for b in (0, 1):
+            p[a, b, a & b] = 0.25
+    return p
+
+
+def test_a_support_seen_again_reuses_its_read_only_structure(monkeypatch):
+    """The small path's setup depends on the support alone: built once, kept read-only (a
+    solve that wrote into it would fail), and evicted oldest first."""
+    built = []
+    real = broja.Structure
+
+    def counting(*args):
+        built.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(broja, "Structure", counting)
+    monkeypatch.setattr(broja, "_STRUCTURES", {})
+    monkeypatch.setattr(broja, "_STRUCTURES_KEPT", 2)
+    first, second = pid(_and()), pid(_and())
+    assert len(built) == 1
+    assert first.atoms == second.atoms and second.diagnostics.converged
+    assert abs(second.redundancy - 0.311278124459) < 1e-7  # AND: 3/4 log(4/3) bits
+    (structure,) = broja._STRUCTURES.values()
+    assert not structure.basis.flags.writeable and not structure.design.flags.writeable
+    for p in (_xor(), _and()[::-1], _and()):  # three more supports (XOR, AND mirrored)
+        pid(p)
+    assert len(broja._STRUCTURES) == 2 and len(built) == 4
+
+
+def test_marginal_entropies_agree_with_one_pmf_at_a_time():
+    """The seven entropies taken together (one reduction on small tables, a pairwise sum per
+    pmf on large ones) are each pmf's own, and the marginals come back as computed."""
+    from interplay.info.pid.base import marginal_entropies
+
+    def h(a: np.ndarray) -> float:
+        nz = a[a > 0]
+        return float(-(nz * np.log(nz)).sum())
+
+    rng = np.random.default_rng(3)
+    for shape in [(2, 2, 2), (3, 1, 4), (20, 20, 20)]:  # the last above the one-call size
+        p = rng.dirichlet(np.full(math.prod(shape), 0.3)).reshape(shape)
+        p[rng.random(shape) < 0.3] = 0.0
+        p /= p.sum()
+        got, p1y, p2y = marginal_entropies(p)
+        want = [h(p.sum(axis=(0, 1))), h(p.sum(axis=(1, 2))), h(p.sum(axis=1)),
+                h(p.sum(axis=(0, 2))), h(p.sum(axis=0)), h(p.sum(axis=2)), h(p)]
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(p1y, p.sum(axis=1))
+        np.testing.assert_array_equal(p2y, p.sum(axis=0))

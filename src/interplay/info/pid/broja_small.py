@@ -130,7 +130,13 @@ class Structure:
         self.cell_basis_t = self.cell_basis.T
         self.cell_rows = np.array([c[0] for c in cells], dtype=np.intp)
         self.cell_cols = np.array([c[1] for c in cells], dtype=np.intp)
-        self.lam_at, self.mu_at = lam, mu
+        # where each entry's p(x1, y) and p(x2, y), and each dual unknown's marginal, lie in
+        # the concatenation of p1 and p2 flattened: one gather each per block
+        at1 = np.array(ent_i, dtype=np.intp) * ky + self.entries[2]
+        self.at1, self.at2 = at1, k1 * ky + np.array(ent_j, dtype=np.intp) * ky + self.entries[2]
+        lam_at, mu_at = np.array(lam, dtype=np.intp), np.array(mu, dtype=np.intp)
+        self.marginal_at = np.concatenate([lam_at[0] * ky + lam_at[1],
+                                           k1 * ky + mu_at[0] * ky + mu_at[1]])
         unknown = np.array(dual[1], dtype=np.intp)
         unknown[unknown < 0] = len(lam[0]) + ~unknown[unknown < 0]
         design = np.zeros((n, len(lam[0]) + len(mu[0])))
@@ -147,10 +153,10 @@ class _Block:
     """A block's values on a :class:`Structure`: objective, Newton step and certificate."""
 
     def __init__(self, s: Structure, p1: np.ndarray, p2: np.ndarray) -> None:
-        i, j, y = s.entries
         self.s, self.p1, self.p2 = s, p1, p2
-        self.q0 = p1[i, y] * p2[j, y] / p1.sum(axis=0)[y]
-        self.marginals = np.concatenate([p1[s.lam_at], p2[s.mu_at]])
+        both = np.concatenate([p1.ravel(), p2.ravel()])
+        self.q0 = both[s.at1] * both[s.at2] / p1.sum(axis=0)[s.entries[2]]
+        self.marginals = both[s.marginal_at]
         self.px1, self.px2 = p1.sum(axis=1), p2.sum(axis=1)  # p(x1), p(x2)
 
     def objective(self, q: np.ndarray, weight: float) -> tuple[float, float, np.ndarray,
