@@ -63,11 +63,13 @@ def check_pmf(
         )
     if arr.size == 0 or 0 in arr.shape:
         raise InvalidInputError(f"`{name}` must have at least one cell, got shape {arr.shape}.")
-    total = float(arr.sum())
-    # A finite sum means every entry is finite (NaN or an infinity would carry through), so
-    # the sum and the smallest entry settle the usual case with two passes; otherwise the
-    # entries are examined for the message.
-    if not (math.isfinite(total) and arr.min() >= 0):
+    # The smallest entry and the sum settle the usual case in two passes: a smallest entry
+    # >= 0 rules out NaN and negative entries, and then a finite sum rules out infinities
+    # (summed only then, so that -inf + inf raises no numpy warning). Otherwise the entries
+    # are examined for the message.
+    smallest = arr.min()
+    total = float(arr.sum()) if smallest >= 0 else math.nan
+    if not (smallest >= 0 and math.isfinite(total)):
         if not np.all(np.isfinite(arr)):
             raise InvalidInputError(f"`{name}` contains NaN or infinite values.")
         if np.any(arr < 0):
