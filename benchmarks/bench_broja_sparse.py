@@ -46,17 +46,20 @@ WORKER = r"""
 import json, statistics, sys, time
 import numpy as np
 outcomes, solver = json.loads(sys.argv[1]), sys.argv[2]
-repeats, folder = int(sys.argv[3]), sys.argv[4]
+repeats, folder, cold = int(sys.argv[3]), sys.argv[4], sys.argv[5] == "cold"
 outcomes = [tuple(json.dumps(v) for v in o) for o in outcomes]
 weight = 1.0 / len(outcomes)
 if solver == "interplay":
     from interplay import pid
+    from interplay.info.pid import broja
     axes = [sorted({o[k] for o in outcomes}) for k in range(3)]
     index = [{v: i for i, v in enumerate(ax)} for ax in axes]
     p = np.zeros(tuple(len(ax) for ax in axes))
     for o in outcomes:
         p[tuple(index[k][o[k]] for k in range(3))] += weight
     def solve():
+        if cold:  # no small-block setup kept from an earlier solve of this support
+            broja._STRUCTURES.clear()
         r = pid(p)
         return [r.redundancy, r.unique1, r.unique2, r.synergy], r.diagnostics.converged
 else:
@@ -77,12 +80,14 @@ print(json.dumps({"cpu": statistics.median(cpus), "best": min(cpus),
 """
 
 
-def run(outcomes: list, solver: str, repeats: int, folder: str, timeout: float) -> dict | None:
+def run(outcomes: list, solver: str, repeats: int, folder: str, timeout: float,
+        cold: bool = False) -> dict | None:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
            "MKL_NUM_THREADS": "1"}
     try:
         out = subprocess.run(
-            [sys.executable, "-c", WORKER, json.dumps(outcomes), solver, str(repeats), folder],
+            [sys.executable, "-c", WORKER, json.dumps(outcomes), solver, str(repeats), folder,
+             "cold" if cold else "warm"],
             capture_output=True, text=True, timeout=timeout, env=env, check=True,
         )
     except subprocess.TimeoutExpired:
@@ -109,6 +114,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1,
                         help="processes per case and solver, alternating; medians reported")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--cold", action="store_true",
+                        help="interplay: drop the small-block setups kept per support before "
+                             "every solve (what a first solve of a new support costs)")
     parser.add_argument("--copy", nargs="*", default=["20x20", "30x25", "50x25", "100x10"],
                         help="COPY sizes as AxB")
     args = parser.parse_args()
@@ -127,7 +135,7 @@ def main() -> None:
         rounds: dict[str, list[dict]] = {s: [] for s in solvers}
         for _ in range(args.rounds):  # the solvers' processes alternate, round after round
             for s in solvers:
-                r = run(outcomes, s, args.repeats, args.broja2pid or "", args.timeout)
+                r = run(outcomes, s, args.repeats, args.broja2pid or "", args.timeout, args.cold)
                 if r is not None:
                     rounds[s].append(r)
         results = {s: _median_round(rounds[s]) for s in solvers}
