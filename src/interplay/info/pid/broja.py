@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 import warnings
 from functools import partial
@@ -80,6 +81,7 @@ _DENSE_TARGETS = 64  # target values up to which blocks are found by dense produ
 _STRUCTURES_KEPT = 32  # small-block structures kept for supports seen again (< 1 MB each)
 
 _STRUCTURES: dict[tuple[Any, ...], Structure] = {}
+_STRUCTURES_LOCK = threading.Lock()
 
 
 class BROJA(RedundancyMeasure):
@@ -408,9 +410,10 @@ def _structure(m1: np.ndarray, m2: np.ndarray, a: np.ndarray, b: np.ndarray) -> 
         for value in vars(structure).values():
             if isinstance(value, np.ndarray):
                 value.setflags(write=False)
-        while len(_STRUCTURES) >= _STRUCTURES_KEPT:
-            _STRUCTURES.pop(next(iter(_STRUCTURES)), None)  # the oldest
-        _STRUCTURES[key] = structure
+        with _STRUCTURES_LOCK:  # solves may run in threads (Dask, a user's pool)
+            while len(_STRUCTURES) >= _STRUCTURES_KEPT:
+                _STRUCTURES.pop(next(iter(_STRUCTURES)))  # the oldest
+            _STRUCTURES[key] = structure
     return structure
 
 
