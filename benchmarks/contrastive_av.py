@@ -42,8 +42,8 @@ import torch
 from interplay import __version__
 from interplay._atomic import atomic_write_text
 from interplay.alignment import modality_gap, retrieval_metrics, shift_along_gap
+from interplay.analysis.probe import linear_probe
 from interplay.objectives.bind import BindModel, fit_bind
-from interplay.objectives.probe import linear_probe
 
 LAMBDAS = [float(v) for v in np.arange(-1.0, 2.01, 0.25)]
 MODELS = ("untrained", "clip early-stopped", "clip all epochs", "siglip early-stopped",

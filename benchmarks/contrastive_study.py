@@ -31,12 +31,12 @@ from torch import nn
 
 from interplay._atomic import atomic_write_text
 from interplay.alignment import gap_sweep, modality_gap, mutual_knn, retrieval_metrics
+from interplay.analysis.probe import linear_probe
 from interplay.objectives.augment import GaussianNoise
 from interplay.objectives.bind import BindModel, fit_bind
 from interplay.objectives.contrastive import ClipLoss, nt_xent_loss, supcon_loss
 from interplay.objectives.critics import mlp
 from interplay.objectives.factorcl import FactorCL, fit_factorcl
-from interplay.objectives.probe import linear_probe
 
 METHODS = ("supervised", "clip", "simclr", "supcon", "factorcl_sup", "factorcl_ssl")
 
@@ -237,7 +237,7 @@ def summarize(result: dict, figure: Path | None) -> str:
 
             fig, ax = plt.subplots(figsize=(6, 3.6))
             markers = "osD^vx"
-            for (m, cells), mk in zip(stats.items(), markers):
+            for (m, cells), mk in zip(stats.items(), markers, strict=False):
                 ax.errorbar(shares, [c[0] for c in cells], yerr=[c[1] for c in cells],
                             marker=mk, capsize=3, label=m)
             ax.set_xlabel("unique share r of the label (0 = shared factors, 1 = unique to X1)")

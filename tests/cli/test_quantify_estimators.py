@@ -11,8 +11,8 @@ import pytest
 
 from interplay.cli.main import main
 from interplay.data.tables import columns_of, dataset_frame
-from interplay.exceptions import SmallSampleWarning
 from interplay.estimators import bootstrap_pid
+from interplay.exceptions import SmallSampleWarning
 from interplay.info.estimate.cluster import cluster_pid
 
 

@@ -22,7 +22,7 @@ from interplay.estimators import (
     get_estimator,
     list_estimators,
 )
-from interplay.estimators.registry import REGISTRY, cluster_defaults
+from interplay.estimators.registry import cluster_defaults
 from interplay.exceptions import InvalidInputError
 from interplay.info.pid import ATOMS, list_pid_methods, pid
 

@@ -9,8 +9,8 @@ import pytest
 
 from interplay.data.gaussian import doubling_system, sample_gaussian
 from interplay.data.latent import make_latent_blocks
-from interplay.exceptions import InvalidInputError, SmallSampleWarning
 from interplay.estimators import bootstrap_pid
+from interplay.exceptions import InvalidInputError, SmallSampleWarning
 from interplay.info.estimate.cluster import cluster_pid
 from interplay.info.pid.gaussian import gaussian_pid_from_samples
 

@@ -9,9 +9,9 @@ import pytest
 
 from interplay.data.gaussian import markov_chain, noisy_copies, sample_gaussian
 from interplay.data.latent import make_latent_blocks
-from interplay.exceptions import InterplayError, InvalidInputError, SmallSampleWarning
 from interplay.estimators import SweepResult, get_estimator, pairwise_pid, pid_sweep
 from interplay.estimators.sweep import resolve
+from interplay.exceptions import InterplayError, InvalidInputError, SmallSampleWarning
 
 ATOMS = ("redundancy", "unique1", "unique2", "synergy")
 

@@ -21,7 +21,7 @@ import numpy as np
 from .._validation import check_int
 from ..alignment import cka, modality_gap, mutual_knn, retrieval_metrics
 from ..exceptions import InvalidInputError
-from ..objectives.probe import linear_probe
+from .probe import linear_probe
 
 __all__ = ["representation_metrics"]
 

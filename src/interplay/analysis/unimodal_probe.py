@@ -16,6 +16,7 @@ import numpy as np
 
 from .._validation import DEFAULT_SEED, check_float, check_int
 from ..exceptions import InvalidInputError, MissingDependencyError
+from .probe import linear_probe
 
 __all__ = ["probe_accuracy"]
 
@@ -57,7 +58,6 @@ def probe_accuracy(x1: Any, x2: Any, y: Any, *, test_fraction: float = 1 / 3,
     (True, True)
     """
     try:
-        from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import train_test_split
     except ImportError as exc:  # pragma: no cover - scikit-learn is an optional extra
         raise MissingDependencyError(
@@ -84,13 +84,9 @@ def probe_accuracy(x1: Any, x2: Any, y: Any, *, test_fraction: float = 1 / 3,
     except ValueError as exc:
         raise InvalidInputError(f"cannot split the rows by label for the probe: {exc}") from exc
     train, test = parts
-    out = []
-    for f in features:
-        mean, sd = f[train].mean(axis=0), f[train].std(axis=0)
-        z = (f - mean) / np.where(sd > 0, sd, 1.0)
-        model = LogisticRegression(max_iter=300).fit(z[train], labels[train])
-        out.append(float(model.score(z[test], labels[test])))
-    return out[0], out[1]
+    a1, a2 = (linear_probe(f[train], labels[train], z_test=f[test], y_test=labels[test],
+                           Cs=(1.0,), seed=seed).accuracy for f in features)
+    return a1, a2
 
 
 def _numeric(x: Any, name: str) -> np.ndarray:

@@ -11,6 +11,7 @@
 * Evaluation: :func:`linear_probe`; a small in-memory loop :func:`fit_objective`.
 """
 
+from ..analysis.probe import ProbeResult, embedding_plot, linear_probe
 from ..training.objective import create_objective, list_objectives
 from .bind import BindModel, fit_bind
 from .bounds import BOUNDS, CLUB, DV, NCECLUB, NWJ, InfoNCE, MIBound, make_bound
@@ -33,7 +34,6 @@ from .factorcl_objective import FactorCLSSLObjective, FactorCLSupObjective
 from .fit import encode_arrays, fit_objective
 from .graph import IBGraph, Latent, Observed
 from .presets import PRESETS, compile_objective
-from .probe import ProbeResult, embedding_plot, linear_probe
 
 __all__ = [
     "BindModel", "ClipLoss", "ContrastiveObjective", "FactorCL", "FactorCLSSLObjective",
