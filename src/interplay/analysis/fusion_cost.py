@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from ..exceptions import InvalidInputError, MissingDependencyError
 
 __all__ = [
-    "ENCODER_DIM",
-    "FUSION_DIM",
     "MEASURED_TRAIN_ROWS",
     "MEASURED_TRAIN_SECONDS",
     "TIMING_SOURCE",
@@ -27,8 +25,6 @@ __all__ = [
     "candidate_costs",
 ]
 
-#: Encoder output size and fusion output size of ``interplay train``'s defaults.
-ENCODER_DIM, FUSION_DIM = 32, 64
 #: Median training seconds of each candidate over the 7 mfeat pairs x 3 seeds of
 #: ``benchmarks/model_selection_real.py`` (fusion-table protocol: at most 100 epochs, early
 #: stopping, batch 64, one CPU thread on a shared 2-core machine under load: an upper bound).
@@ -125,7 +121,12 @@ def candidate_costs(names: Sequence[str], modality_dims: Sequence[int], n_classe
         raise MissingDependencyError(
             "counting the parameters of the candidates needs torch (`pip install "
             f"'interplay[models]'`): {exc}") from exc
+    from ..training.config import EncoderConfig, FusionConfig
     from .recommend import BALANCED
+
+    # the sizes `interplay train` builds when a config leaves them out
+    enc_dim = EncoderConfig.model_fields["output_dim"].default
+    fused_dim = FusionConfig.model_fields["output_dim"].default
 
     known = set(list_fusions()) | {"ensemble"} | set(BALANCED)
     scale = 1.0 if n_train is None else n_train / MEASURED_TRAIN_ROWS
@@ -135,14 +136,13 @@ def candidate_costs(names: Sequence[str], modality_dims: Sequence[int], n_classe
             raise InvalidInputError(
                 f"`names` holds {name!r}, which is neither a registered fusion, 'ensemble' nor "
                 f"a balanced training ({', '.join(BALANCED)}).")
-        encoders = [create_encoder("vector", d, ENCODER_DIM) for d in modality_dims]
+        encoders = [create_encoder("vector", d, enc_dim) for d in modality_dims]
         if name == "ensemble":
-            parts = [UnimodalModel(f"x{i}", e, create_head("classification", ENCODER_DIM,
-                                                           n_classes))
+            parts = [UnimodalModel(f"x{i}", e, create_head("classification", enc_dim, n_classes))
                      for i, e in enumerate(encoders)]
         else:
             fusion = create_fusion(BALANCED[name][0] if name in BALANCED else name,
-                                   {"x1": ENCODER_DIM, "x2": ENCODER_DIM}, FUSION_DIM)
+                                   {"x1": enc_dim, "x2": enc_dim}, fused_dim)
             parts = [*encoders, fusion, create_head("classification", fusion.output_dim,
                                                     n_classes)]
         count = sum(p.numel() for part in parts for p in part.parameters())
