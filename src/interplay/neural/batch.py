@@ -44,7 +44,7 @@ from ..exceptions import (
 )
 from ..info.estimate.resampling import percentile_intervals
 from ..info.pid import ATOMS, PIDResult, SolverDiagnostics
-from ..info.pid.broja import _entropies, _neg_conditional_entropy, _round_to_marginals
+from ..info.pid.broja import _neg_conditional_entropy, _round_to_marginals
 
 try:
     import torch
@@ -556,6 +556,12 @@ def _calibrate(nets: _Networks, data: _Stream, idx: np.ndarray, size: int) -> No
         nets.sharpness[v] = math.exp(fit.x) if fit.fun < loss(0.0) else 1.0
 
 
+def _entropy(p: np.ndarray) -> float:
+    """Shannon entropy (nats) of a pmf."""
+    q = p[p > 0]
+    return float(-(q * np.log(q)).sum())
+
+
 def _cross_entropies(nets: _Networks, data: _Stream, idx: np.ndarray,
                      size: int) -> dict[str, float]:
     """Mean cross-entropy (nats) of each classifier on rows ``idx``."""
@@ -666,7 +672,7 @@ def _readout(nets: _Networks, data: _Stream, val: np.ndarray, opts: _Options,
         logq = scores + state.f[:, :, None] + state.g[:, None, :]
         r, c = rows.exp().T.cpu().numpy(), cols.exp().T.cpu().numpy()
         q = _round_to_marginals(logq.exp().permute(1, 2, 0).cpu().numpy(), r, c)
-        (hy,) = _entropies(r.sum(axis=0))
+        hy = _entropy(r.sum(axis=0))
         union.append(hy + _neg_conditional_entropy(q))
         mi1.append(hy + _neg_conditional_entropy(r[:, None, :]))
         mi2.append(hy + _neg_conditional_entropy(c[None, :, :]))
@@ -699,7 +705,7 @@ class _Terms:
     def of(cls, read: _Readout, pick: np.ndarray) -> _Terms:
         rows = read.counts[pick].sum()
         ce = {v: float(read.cross_entropy[v][pick].sum() / rows) for v in _VIEWS}
-        (hy,) = _entropies(read.counts[pick].sum(axis=0) / rows)
+        hy = _entropy(read.counts[pick].sum(axis=0) / rows)
         mi = {v: hy - ce[v] for v in _VIEWS}
         i1, i2 = max(mi["x1"], 0.0), max(mi["x2"], 0.0)
         i12 = max(mi["x1x2"], i1, i2)

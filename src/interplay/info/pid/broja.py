@@ -146,15 +146,6 @@ class BROJA(RedundancyMeasure):
         return i1 + i2 - v_star, diag, (max(i1, 0.0), max(i2, 0.0), max(i12, 0.0))
 
 
-def _entropies(*arrays: np.ndarray) -> list[float]:
-    """The entropies (nats) of several pmfs, with one logarithm over their positive entries
-    (each pmf has at least one, so no segment of the sum is empty)."""
-    positive = [a[a > 0] for a in arrays]
-    flat = np.concatenate(positive)
-    starts = np.cumsum([0] + [a.size for a in positive[:-1]])
-    return (-np.add.reduceat(flat * np.log(flat), starts)).tolist()
-
-
 def optimal_coupling(p: Any, tol: float = 1e-10, max_iter: int = 200) -> np.ndarray:
     """The minimiser ``q*`` of ``I_q(Y; X1 X2)`` over ``Delta_p``, as an array like ``p``."""
     arr = check_pmf(p, "p", ndim=3)
